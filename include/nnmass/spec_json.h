@@ -1,0 +1,31 @@
+// JSON form of specs and links. Reading is strict: a missing field, a wrong type, an unknown field
+// or an impossible value is a SpecError naming the field (`cells[1].depth must be ...`).
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "nnmass/links.h"
+#include "nnmass/spec.h"
+
+namespace nnmass {
+
+constexpr int kSpecFormatVersion = 1;
+constexpr int kLinksFormatVersion = 1;
+
+nlohmann::json spec_to_json(const Spec& spec);
+// Parses and validates. `arch` may name a standard layout whose fields the others override.
+Spec spec_from_json(const nlohmann::json& j);
+
+// Reads a spec file; errors are prefixed with the path.
+Spec read_spec_file(const std::string& path);
+
+nlohmann::json links_to_json(const Links& links);
+// Parses and checks the links against the spec.
+Links links_from_json(const nlohmann::json& j, const Spec& spec);
+
+// Parses text as JSON; a syntax error becomes a one-line IoError naming `what` and the position.
+nlohmann::json parse_json_text(const std::string& text, const std::string& what);
+
+}  // namespace nnmass

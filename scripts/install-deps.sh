@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs every Debian package nnmass needs to build, test and run. Idempotent: when everything is
+# present it only checks (well under a second) and installs nothing.
+#   usage: scripts/install-deps.sh [--bench]   (--bench adds python3-torch for the side-by-side benchmarks)
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config       # toolchain
+  libtorch-dev                           # networks, autograd, optimisers (libtorch 1.13)
+  libopenblas0-openmp                    # BLAS for torch, OpenMP build so its threads follow torch's
+  nlohmann-json3-dev                     # specs and --json output
+  libcli11-dev                           # the command line
+  libsqlite3-dev                         # results database
+  zlib1g-dev                             # gzip IDX files
+  libfmt-dev                             # formatting
+  libgtest-dev libbenchmark-dev          # tests and benchmarks
+  gnuplot-nox                            # plots
+  dataset-fashion-mnist                  # the default data set
+)
+if [[ "${1:-}" == "--bench" ]]; then packages+=(python3-torch python3-numpy); fi
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"

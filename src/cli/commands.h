@@ -1,0 +1,10 @@
+// One registration function per verb; each adds its subcommand and callback to the app.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace nnmass::cli {
+
+void register_mass(CLI::App& app);
+
+}  // namespace nnmass::cli

@@ -1,0 +1,50 @@
+// nnmass: the command-line tool. Verbs are registered from cmd_<verb>.cpp; errors thrown by the
+// library are caught here once and printed on one line.
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+#include "nnmass/error.h"
+
+namespace {
+
+constexpr int kExitBadInput = 2;  // a malformed or impossible spec, flag or file
+constexpr int kExitFailure = 1;   // anything else
+
+int report(const std::string& message, const std::string& hint, int code) {
+  std::cerr << "error: " << message << hint << "\n";
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "nnmass " NNMASS_VERSION " - NN-Mass (Bhardwaj, Li, Marculescu, CVPR 2021): a training-free\n"
+      "predictor of accuracy from the topology of skip connections.",
+      "nnmass"};
+  app.set_version_flag("--version", "nnmass " NNMASS_VERSION);
+  app.require_subcommand(1);
+  app.get_formatter()->column_width(40);
+  nnmass::cli::register_mass(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return report(e.what(), " (see nnmass --help)", kExitBadInput);
+  } catch (const nnmass::SpecError& e) {
+    return report(e.what(), "", kExitBadInput);
+  } catch (const nnmass::IoError& e) {
+    return report(e.what(), "", kExitBadInput);
+  } catch (const std::exception& e) {
+    return report(e.what(), "", kExitFailure);
+  }
+  return 0;
+}

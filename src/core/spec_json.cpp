@@ -1,0 +1,303 @@
+// Strict JSON reading and writing of specs and links. Every error names the field (JSON path)
+// and what was expected, so `nnmass mass --spec f.json` can print it on one line.
+#include "nnmass/spec_json.h"
+
+#include <algorithm>
+#include <climits>
+#include <set>
+
+#include "nnmass/error.h"
+#include "nnmass/file_io.h"
+
+namespace nnmass {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kSpecFormat = "nnmass-spec";
+constexpr const char* kLinksFormat = "nnmass-links";
+
+[[noreturn]] void fail(const std::string& message) { throw SpecError(message); }
+
+// Short rendering of a JSON value for messages.
+std::string show(const json& v) {
+  std::string s = v.dump();
+  if (s.size() > 40) s = s.substr(0, 37) + "...";
+  return s;
+}
+
+std::string type_name(const json& v) {
+  if (v.is_number_integer()) return "an integer";
+  if (v.is_number()) return "a number";
+  return std::string("a ") + v.type_name();
+}
+
+const json& require(const json& j, const char* key, const std::string& path) {
+  auto it = j.find(key);
+  if (it == j.end()) fail("missing field " + path + key);
+  return *it;
+}
+
+int64_t as_int(const json& v, const std::string& field, int64_t lo = INT_MIN,
+               int64_t hi = INT_MAX) {
+  if (!v.is_number_integer())
+    fail(field + " must be an integer, got " + type_name(v) + " " + show(v));
+  if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(hi))
+    fail(field + " is too large, got " + show(v));
+  const int64_t x = v.get<int64_t>();
+  if (x < lo || x > hi) fail(field + " is out of range, got " + show(v));
+  return x;
+}
+
+double as_number(const json& v, const std::string& field) {
+  if (!v.is_number()) fail(field + " must be a number, got " + type_name(v) + " " + show(v));
+  return v.get<double>();
+}
+
+std::string as_string(const json& v, const std::string& field) {
+  if (!v.is_string()) fail(field + " must be a string, got " + type_name(v) + " " + show(v));
+  return v.get<std::string>();
+}
+
+template <typename T>
+std::vector<T> as_int_array(const json& v, const std::string& field, int64_t lo = INT_MIN,
+                            int64_t hi = INT_MAX) {
+  if (!v.is_array()) fail(field + " must be an array of integers, got " + type_name(v));
+  std::vector<T> out;
+  for (size_t k = 0; k < v.size(); ++k)
+    out.push_back(static_cast<T>(as_int(v[k], field + "[" + std::to_string(k) + "]", lo, hi)));
+  return out;
+}
+
+void check_object(const json& j, const std::string& what) {
+  if (!j.is_object()) fail(what + " must be a JSON object, got " + type_name(j));
+}
+
+void check_known_fields(const json& j, const std::set<std::string>& allowed,
+                        const std::string& path, const std::string& context) {
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (allowed.count(it.key())) continue;
+    std::string names;
+    for (const auto& a : allowed) names += (names.empty() ? "" : ", ") + a;
+    fail("unknown field " + path + it.key() + " " + context + " (known: " + names + ")");
+  }
+}
+
+std::set<std::string> allowed_fields(Family family) {
+  std::set<std::string> keys = {"format", "version", "family", "name", "arch", "input", "classes"};
+  switch (family) {
+    case Family::kMlp:
+      keys.insert({"cells", "link_pool", "activation"});
+      break;
+    case Family::kCnn:
+    case Family::kDepthwiseCnn:
+      keys.insert({"cells", "link_pool", "head"});
+      break;
+    case Family::kResNet:
+      keys.insert({"block", "layers", "planes", "stem", "stem_width", "groups",
+                   "width_per_group"});
+      break;
+    case Family::kMobileNetV2:
+      keys.insert({"width_mult", "repeats"});
+      break;
+  }
+  return keys;
+}
+
+void check_format(const json& j, const char* format, int version, const char* what) {
+  if (auto it = j.find("format"); it != j.end() && as_string(*it, "format") != format)
+    fail("format must be \"" + std::string(format) + "\" for " + what + ", got " + show(*it));
+  if (auto it = j.find("version"); it != j.end()) {
+    const int64_t v = as_int(*it, "version");
+    if (v < 1 || v > version)
+      fail(std::string(what) + " version " + std::to_string(v) + " is not one this nnmass reads (" +
+           std::to_string(version) + "); upgrade nnmass or regenerate the file");
+  }
+}
+
+std::vector<Cell> read_cells(const json& v) {
+  if (!v.is_array()) fail("cells must be an array of {depth, width, tc} objects, got " +
+                          type_name(v));
+  std::vector<Cell> cells;
+  for (size_t c = 0; c < v.size(); ++c) {
+    const std::string path = "cells[" + std::to_string(c) + "].";
+    check_object(v[c], "cells[" + std::to_string(c) + "]");
+    check_known_fields(v[c], {"depth", "width", "tc"}, path, "in a cell");
+    Cell cell;
+    cell.depth = static_cast<int>(as_int(require(v[c], "depth", path), path + "depth"));
+    cell.width = static_cast<int>(as_int(require(v[c], "width", path), path + "width"));
+    cell.tc = static_cast<int>(as_int(require(v[c], "tc", path), path + "tc"));
+    cells.push_back(cell);
+  }
+  return cells;
+}
+
+void read_resnet(const json& j, bool from_arch, ResNetLayout* r) {
+  if (!from_arch) {
+    r->block = parse_block(as_string(require(j, "block", ""), "block"));
+    r->layers = as_int_array<int>(require(j, "layers", ""), "layers");
+    r->planes.clear();
+    for (size_t s = 0; s < r->layers.size(); ++s) r->planes.push_back(64 << std::min<size_t>(s, 14));
+  } else {
+    if (j.contains("block")) r->block = parse_block(as_string(j["block"], "block"));
+    if (j.contains("layers")) r->layers = as_int_array<int>(j["layers"], "layers");
+  }
+  if (j.contains("planes")) r->planes = as_int_array<int>(j["planes"], "planes");
+  if (j.contains("stem")) r->stem = parse_stem(as_string(j["stem"], "stem"));
+  if (j.contains("stem_width")) r->stem_width = static_cast<int>(as_int(j["stem_width"], "stem_width"));
+  if (j.contains("groups")) r->groups = static_cast<int>(as_int(j["groups"], "groups"));
+  if (j.contains("width_per_group"))
+    r->width_per_group = static_cast<int>(as_int(j["width_per_group"], "width_per_group"));
+}
+
+void read_mobilenet(const json& j, MobileNetV2Layout* m) {
+  if (j.contains("width_mult")) m->width_mult = as_number(j["width_mult"], "width_mult");
+  if (j.contains("repeats")) m->repeats = as_int_array<int>(j["repeats"], "repeats");
+}
+
+}  // namespace
+
+json spec_to_json(const Spec& spec) {
+  json j;
+  j["format"] = kSpecFormat;
+  j["version"] = kSpecFormatVersion;
+  j["family"] = to_string(spec.family);
+  if (!spec.name.empty()) j["name"] = spec.name;
+  j["input"] = spec.input;
+  j["classes"] = spec.classes;
+  if (is_dense(spec.family)) {
+    json cells = json::array();
+    for (const Cell& c : spec.cells)
+      cells.push_back({{"depth", c.depth}, {"width", c.width}, {"tc", c.tc}});
+    j["cells"] = cells;
+    j["link_pool"] = to_string(spec.link_pool);
+    if (spec.family == Family::kMlp)
+      j["activation"] = to_string(spec.activation);
+    else
+      j["head"] = to_string(spec.head);
+  } else if (spec.family == Family::kResNet) {
+    const ResNetLayout& r = spec.resnet;
+    j["block"] = to_string(r.block);
+    j["layers"] = r.layers;
+    j["planes"] = r.planes;
+    j["stem"] = to_string(r.stem);
+    j["stem_width"] = r.stem_width;
+    j["groups"] = r.groups;
+    j["width_per_group"] = r.width_per_group;
+  } else {
+    j["width_mult"] = spec.mobilenet.width_mult;
+    j["repeats"] = spec.mobilenet.repeats;
+  }
+  return j;
+}
+
+Spec spec_from_json(const json& j) {
+  check_object(j, "spec");
+  check_format(j, kSpecFormat, kSpecFormatVersion, "spec");
+  Spec spec;
+  const bool from_arch = j.contains("arch");
+  if (from_arch) spec = standard_spec(as_string(j["arch"], "arch"));
+  if (j.contains("family") || !from_arch) {
+    const Family family = parse_family(as_string(require(j, "family", ""), "family"));
+    if (from_arch && family != spec.family)
+      fail("family \"" + to_string(family) + "\" does not match arch \"" + spec.name + "\" (" +
+           to_string(spec.family) + ")");
+    spec.family = family;
+  }
+  check_known_fields(j, allowed_fields(spec.family), "",
+                     "for family " + to_string(spec.family));
+  if (j.contains("name")) spec.name = as_string(j["name"], "name");
+  if (!from_arch || j.contains("input"))
+    spec.input = as_int_array<int64_t>(require(j, "input", ""), "input", INT_MIN, INT64_MAX);
+  if (!from_arch || j.contains("classes"))
+    spec.classes = static_cast<int>(as_int(require(j, "classes", ""), "classes"));
+  if (is_dense(spec.family)) {
+    spec.cells = read_cells(require(j, "cells", ""));
+    if (j.contains("link_pool"))
+      spec.link_pool = parse_link_pool(as_string(j["link_pool"], "link_pool"));
+    if (j.contains("activation"))
+      spec.activation = parse_activation(as_string(j["activation"], "activation"));
+    if (j.contains("head")) spec.head = parse_head(as_string(j["head"], "head"));
+  } else if (spec.family == Family::kResNet) {
+    read_resnet(j, from_arch, &spec.resnet);
+  } else {
+    read_mobilenet(j, &spec.mobilenet);
+  }
+  validate(spec);
+  return spec;
+}
+
+json parse_json_text(const std::string& text, const std::string& what) {
+  try {
+    return json::parse(text);
+  } catch (const json::parse_error& e) {
+    // nlohmann's message reads "[json.exception.parse_error.101] parse error at line 1, ...".
+    std::string message = e.what();
+    if (auto pos = message.find("] "); pos != std::string::npos) message = message.substr(pos + 2);
+    throw IoError(what + ": malformed JSON: " + message);
+  }
+}
+
+Spec read_spec_file(const std::string& path) {
+  const json j = parse_json_text(read_text_file(path), path);
+  try {
+    return spec_from_json(j);
+  } catch (const SpecError& e) {
+    throw SpecError(path + ": " + e.what());
+  }
+}
+
+json links_to_json(const Links& links) {
+  json cells = json::array();
+  for (const CellLinks& cell : links.cells) {
+    json layers = json::array();
+    for (const auto& sources : cell.layers) {
+      json layer = json::array();
+      for (const LinkSource& s : sources) layer.push_back({s.layer, s.channel});
+      layers.push_back(layer);
+    }
+    cells.push_back({{"layers", layers}});
+  }
+  return {{"format", kLinksFormat}, {"version", kLinksFormatVersion}, {"seed", links.seed},
+          {"pool", to_string(links.pool)}, {"cells", cells}};
+}
+
+Links links_from_json(const json& j, const Spec& spec) {
+  check_object(j, "links");
+  check_format(j, kLinksFormat, kLinksFormatVersion, "links");
+  check_known_fields(j, {"format", "version", "seed", "pool", "cells"}, "", "in links");
+  Links links;
+  const json& seed = require(j, "seed", "");
+  if (!seed.is_number_unsigned() && !(seed.is_number_integer() && seed.get<int64_t>() >= 0))
+    fail("seed must be a non-negative integer, got " + show(seed));
+  links.seed = seed.get<uint64_t>();
+  links.pool = parse_link_pool(as_string(require(j, "pool", ""), "pool"), "pool");
+  const json& cells = require(j, "cells", "");
+  if (!cells.is_array()) fail("cells must be an array, got " + type_name(cells));
+  for (size_t c = 0; c < cells.size(); ++c) {
+    const std::string path = "cells[" + std::to_string(c) + "]";
+    check_object(cells[c], path);
+    const json& layers = require(cells[c], "layers", path + ".");
+    if (!layers.is_array()) fail(path + ".layers must be an array, got " + type_name(layers));
+    CellLinks cell;
+    for (size_t i = 0; i < layers.size(); ++i) {
+      const std::string lpath = path + ".layers[" + std::to_string(i) + "]";
+      if (!layers[i].is_array()) fail(lpath + " must be an array of [layer, channel] pairs");
+      std::vector<LinkSource> sources;
+      for (size_t k = 0; k < layers[i].size(); ++k) {
+        const auto pair = as_int_array<int>(layers[i][k], lpath + "[" + std::to_string(k) + "]");
+        if (pair.size() != 2) fail(lpath + "[" + std::to_string(k) + "] must be [layer, channel]");
+        sources.push_back({pair[0], pair[1]});
+      }
+      cell.layers.push_back(std::move(sources));
+    }
+    links.cells.push_back(std::move(cell));
+  }
+  if (links.pool != spec.link_pool)
+    fail("links pool \"" + to_string(links.pool) + "\" differs from the spec's link_pool \"" +
+         to_string(spec.link_pool) + "\"");
+  check_links(spec, links);
+  return links;
+}
+
+}  // namespace nnmass
