@@ -5,6 +5,7 @@
 // reference algorithm of §1.4 with exact rational arithmetic before being written here.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -222,10 +223,11 @@ TEST(MassTest, DensityMonotoneInTc) {
       for (int tc = 0; tc <= sat + 5; ++tc) {
         SCOPED_TRACE(testing::Message() << "w=" << w << " d=" << d << " tc=" << tc);
         const double rho = cell_density(Cell{d, w, tc});
-        if (tc <= sat)
+        if (tc <= sat) {
           EXPECT_GT(rho, prev);
-        else
+        } else {
           EXPECT_EQ(rho, prev);
+        }
         EXPECT_GE(rho, 0.0);
         EXPECT_LE(rho, 1.0);
         prev = rho;

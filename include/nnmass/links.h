@@ -20,7 +20,8 @@ struct LinkSource {
 };
 
 struct CellLinks {
-  // layers[i]: the sources layer i concatenates, sorted by (layer, channel); empty for i < 2.
+  // layers[i]: the sources layer i concatenates (draw_links sorts them by layer, then channel);
+  // empty for i < 2.
   std::vector<std::vector<LinkSource>> layers;
 };
 
@@ -38,8 +39,8 @@ void link_pool_range(LinkPool pool, int layer, int* first, int* last);
 // Draws every cell's links of a dense spec from `seed` (pool kind from spec.link_pool).
 Links draw_links(const Spec& spec, uint64_t seed);
 
-// Throws SpecError if `links` does not fit `spec` (cell/layer counts, t_i per layer, sources out
-// of the pool, duplicates). Used on links read from a file.
+// Throws SpecError if `links` does not fit `spec` (pool kind, cell/layer counts, t_i per layer,
+// sources out of the pool, duplicates). Used on links read from a file.
 void check_links(const Spec& spec, const Links& links);
 
 }  // namespace nnmass

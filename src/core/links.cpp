@@ -74,6 +74,9 @@ Links draw_links(const Spec& spec, uint64_t seed) {
 
 void check_links(const Spec& spec, const Links& links) {
   const auto fail = [](const std::string& m) { throw SpecError("links: " + m); };
+  if (links.pool != spec.link_pool)
+    fail("pool \"" + to_string(links.pool) + "\" differs from the spec's link_pool \"" +
+         to_string(spec.link_pool) + "\"");
   if (links.cells.size() != spec.cells.size())
     fail("has " + std::to_string(links.cells.size()) + " cells, the spec has " +
          std::to_string(spec.cells.size()));
