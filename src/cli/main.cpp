@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.get_formatter()->column_width(40);
   nnmass::cli::register_mass(app);
+  nnmass::cli::register_build(app);
 
   try {
     app.parse(argc, argv);

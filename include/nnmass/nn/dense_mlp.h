@@ -1,0 +1,43 @@
+// DenseNet-type MLP (method spec §2.1), the official code's layer layout:
+//   L0: in -> w, h0 = phi(L0 x)         L1: w -> w, h1 = L1 h0
+//   L_k (k = 2..d-1): z_k = [h_{k-1}, links_k], h_k = L_k phi(z_k)  ((w + t_k) -> w)
+//   the classifier is the last layer of the last cell and gets no activation: out = L z.
+// Activation after concatenation, stored outputs pre-activation (h0 excepted), as the reference.
+// Several cells: a cell's L0 takes the previous cell's last output (the transition Linear).
+#pragma once
+
+#include "nnmass/nn/network.h"
+
+namespace nnmass {
+
+// One cell: its Linear layers and, per layer, the columns of [h_0 .. h_{k-1}] it gathers.
+class MlpCellImpl : public torch::nn::Module {
+ public:
+  MlpCellImpl(const Cell& cell, const CellLinks& links, int64_t in, int64_t out, bool classifier,
+              Activation activation);
+  // x: [B, in] -> [B, out]
+  torch::Tensor forward(torch::Tensor x);
+  std::vector<torch::nn::Linear> layers;
+  std::vector<torch::Tensor> gather;  // gather[k]: int64 [t_k] column indices, empty if t_k = 0
+
+ private:
+  torch::Tensor act(const torch::Tensor& x) const;
+  bool classifier_;
+  Activation activation_;
+};
+TORCH_MODULE(MlpCell);
+
+class DenseMlpImpl : public NetworkImpl {
+ public:
+  DenseMlpImpl(const Spec& spec, const Links& links);
+  torch::Tensor forward(torch::Tensor x) override;  // [B, ...] flattened to [B, features]
+  std::vector<LayerInfo> layer_table() const override;
+
+ private:
+  Spec spec_;
+  Links links_;
+  std::vector<MlpCell> cells_;
+};
+TORCH_MODULE(DenseMlp);
+
+}  // namespace nnmass

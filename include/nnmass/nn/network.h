@@ -1,0 +1,72 @@
+// The networks as libtorch modules, built from a spec (and, for the dense families, its links).
+// One builder serves every family; every network answers `forward` and describes its layers.
+// Method spec §2; design.md "Decisions already taken" (BN in training mode, heads, init).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "nnmass/links.h"
+#include "nnmass/spec.h"
+
+namespace nnmass {
+
+enum class InitKind {
+  kDefault,     // libtorch's own: Kaiming-uniform (a = sqrt(5)) weights, uniform biases
+  kGaussian,    // weights ~ N(0, sigma^2), biases 0 (the LDI theory's setting, §3.3)
+  kOrthogonal,  // orthogonal weights scaled by sigma (gain), biases 0
+};
+std::string to_string(InitKind kind);
+InitKind parse_init(const std::string& text, const std::string& field = "init");
+
+struct InitOptions {
+  InitKind kind = InitKind::kDefault;
+  double sigma = 1.0;  // gaussian: standard deviation; orthogonal: gain
+  uint64_t seed = 0;   // seeds torch's generator before building: same seed, same weights
+};
+
+// One row of a network's layer table.
+struct LayerInfo {
+  std::string name;       // module path: "cell0.layer3", "layer2.0", "features.4"
+  std::string kind;       // linear, conv3x3, conv_depth, basic, bottleneck, inverted, ...
+  int64_t fan_in = 0;     // input features / channels (w + t_i for a dense layer)
+  int64_t out = 0;        // output features / channels
+  int stride = 1;
+  std::vector<LinkSource> links;  // long-range inputs concatenated (dense layers)
+  int64_t params = 0;     // parameters of the layer with its norms
+};
+
+// Common interface of every family's module.
+class NetworkImpl : public torch::nn::Module {
+ public:
+  // x: [batch, input...] -> logits [batch, classes].
+  virtual torch::Tensor forward(torch::Tensor x) = 0;
+  virtual std::vector<LayerInfo> layer_table() const = 0;
+};
+using Network = std::shared_ptr<NetworkImpl>;
+
+// Validates spec and links (SpecError before any tensor is allocated), seeds torch, builds and
+// initialises. Dense families take `links`; if null they are drawn from init.seed.
+Network build_network(const Spec& spec, const Links* links, const InitOptions& init);
+
+// Parameters of a module, every weight, bias and BatchNorm affine parameter.
+int64_t count_parameters(const torch::nn::Module& module);
+
+// A model file holds the weights, the spec, the links and the init that built it, so a trained
+// model is rebuilt exactly. Writing is atomic.
+struct LoadedModel {
+  Spec spec;
+  std::optional<Links> links;
+  InitOptions init;
+  Network network;
+};
+void save_model(const std::string& path, const Spec& spec, const Links* links,
+                const InitOptions& init, NetworkImpl& network);
+LoadedModel load_model(const std::string& path);
+
+}  // namespace nnmass

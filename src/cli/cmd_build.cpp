@@ -1,0 +1,133 @@
+// `nnmass build`: builds the libtorch module of one architecture, runs a forward pass on a dummy
+// batch, prints its layer table (fan-in and links of each layer) and the closed-form and counted
+// #params side by side; --save writes the model (weights + spec + links) to a file.
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/spec_options.h"
+#include "nnmass/cost.h"
+#include "nnmass/error.h"
+#include "nnmass/mass.h"
+#include "nnmass/nn/network.h"
+#include "nnmass/spec_json.h"
+#include "nnmass/file_io.h"
+#include "nnmass/table.h"
+
+namespace nnmass::cli {
+namespace {
+
+struct BuildOptions {
+  SpecFlags spec;
+  std::string links_file;  // --links FILE: use these links instead of drawing them
+  std::string init = "default";
+  double sigma = 1.0;
+  uint64_t seed = 0;
+  int batch = 2;
+  std::string save;        // --save PATH
+  std::string links_out;   // --links-out PATH
+};
+
+std::string shape_text(const torch::Tensor& t) {
+  std::string text;
+  for (int64_t d : t.sizes()) text += (text.empty() ? "" : ", ") + std::to_string(d);
+  return "[" + text + "]";
+}
+
+// "0.3 0.5 1.2 ..." : (layer.channel) of the first few sources.
+std::string links_text(const std::vector<LinkSource>& links) {
+  constexpr size_t kShown = 6;
+  std::string text;
+  for (size_t k = 0; k < links.size() && k < kShown; ++k)
+    text += (k ? " " : "") + std::to_string(links[k].layer) + "." + std::to_string(links[k].channel);
+  if (links.size() > kShown) text += " ...";
+  return text;
+}
+
+void print_layers(const NetworkImpl& network, bool dense) {
+  std::vector<std::string> header = {"layer", "kind", "fan-in", "out", "stride", "params"};
+  if (dense) header.insert(header.end(), {"links", "sources (layer.channel)"});
+  Table table(header);
+  for (const LayerInfo& row : network.layer_table()) {
+    std::vector<std::string> cells = {row.name, row.kind, std::to_string(row.fan_in),
+                                      std::to_string(row.out), std::to_string(row.stride),
+                                      group_digits(row.params)};
+    if (dense) cells.insert(cells.end(), {std::to_string(row.links.size()), links_text(row.links)});
+    table.add_row(cells);
+  }
+  std::cout << table.render();
+}
+
+void run_build(const BuildOptions& opt, const CLI::App& cmd) {
+  const std::vector<Spec> specs = specs_from_flags(opt.spec, cmd);
+  if (specs.size() != 1)
+    throw SpecError("build takes one architecture, the flags describe " + std::to_string(specs.size()) +
+                    "; give single values (':' separates cells)");
+  if (opt.batch < 1) throw SpecError("--batch must be at least 1, got " + std::to_string(opt.batch));
+  const Spec& spec = specs.front();
+  InitOptions init;
+  init.kind = parse_init(opt.init, "--init");
+  init.sigma = opt.sigma;
+  init.seed = opt.seed;
+  std::optional<Links> links;
+  if (!opt.links_file.empty()) {
+    if (!is_dense(spec.family)) throw SpecError("--links applies to the dense families only");
+    links = links_from_json(parse_json_text(read_text_file(opt.links_file), opt.links_file), spec);
+  } else if (is_dense(spec.family)) {
+    links = draw_links(spec, opt.seed);
+  }
+  const Network network = build_network(spec, links ? &*links : nullptr, init);
+
+  std::vector<int64_t> shape = {opt.batch};
+  shape.insert(shape.end(), spec.input.begin(), spec.input.end());
+  network->eval();  // BatchNorm on running statistics: a batch of one works too
+  torch::NoGradGuard no_grad;
+  const torch::Tensor input = torch::randn(shape);
+  const torch::Tensor output = network->forward(input);
+
+  std::cout << to_string(spec.family) << (spec.name.empty() ? "" : " " + spec.name) << ", init "
+            << to_string(init.kind) << ", seed " << init.seed << "\n\n";
+  print_layers(*network, is_dense(spec.family));
+  const int64_t closed = count_cost(spec).params, counted = count_parameters(*network);
+  std::cout << "\nforward     " << shape_text(input) << " -> " << shape_text(output)
+            << "\nNN-Mass     " << fixed(nn_mass(spec), 3) << "\nparams      closed form "
+            << group_digits(closed) << ", counted in the module " << group_digits(counted)
+            << (closed == counted ? " (equal)" : " (DIFFERENT)") << "\n";
+  if (closed != counted) throw Error("internal error: closed-form and counted #params differ");
+  if (!opt.links_out.empty() && links) {
+    write_file_atomic(opt.links_out, links_to_json(*links).dump(1) + "\n");
+    std::cout << "links       " << opt.links_out << "\n";
+  }
+  if (!opt.save.empty()) {
+    save_model(opt.save, spec, links ? &*links : nullptr, init, *network);
+    std::cout << "saved       " << opt.save << "\n";
+  }
+}
+
+}  // namespace
+
+void register_build(CLI::App& app) {
+  auto opt = std::make_shared<BuildOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "build",
+      "Build the libtorch network of one architecture, run a forward pass on a random batch,\n"
+      "print each layer's fan-in and long-range links, and compare the closed-form #params\n"
+      "with the module's.\n"
+      "Examples:\n"
+      "  nnmass build --family mlp --width 8 --depth 8 --tc 10\n"
+      "  nnmass build --example cifar_dwcnn --save dwcnn.pt\n"
+      "  nnmass build --arch resnet18 --classes 10 --input 3,32,32 --stem cifar");
+  add_spec_flags(cmd, &opt->spec);
+  const std::string g = "Build";
+  cmd->add_option("--seed", opt->seed, "Seed of the links and the weights")->group(g)->capture_default_str();
+  cmd->add_option("--init", opt->init, "default (libtorch's) | gaussian N(0, sigma^2) | orthogonal (gain sigma)")
+      ->group(g)->capture_default_str();
+  cmd->add_option("--sigma", opt->sigma, "Gaussian std / orthogonal gain")->group(g)->capture_default_str();
+  cmd->add_option("--links", opt->links_file, "Use the links in this JSON file instead of drawing them")
+      ->group(g)->check(CLI::ExistingFile);
+  cmd->add_option("--batch", opt->batch, "Batch size of the test forward pass")->group(g)->capture_default_str();
+  cmd->add_option("--save", opt->save, "Write the model (weights, spec, links) to this file")->group("Output");
+  cmd->add_option("--links-out", opt->links_out, "Write the links as JSON to this file")->group("Output");
+  cmd->callback([opt, cmd] { run_build(*opt, *cmd); });
+}
+
+}  // namespace nnmass::cli

@@ -1,0 +1,120 @@
+// DenseNet-type CNN, regular and depth-wise (§2.2); see dense_cnn.h for the layout.
+#include "nnmass/nn/dense_cnn.h"
+
+#include "nn/gather.h"
+#include "nnmass/cost.h"
+#include "nnmass/error.h"
+
+namespace nnmass {
+namespace {
+
+namespace nn = torch::nn;
+
+nn::Conv2d conv3x3(int64_t in, int64_t out, int64_t stride) {
+  return nn::Conv2d(nn::Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false));
+}
+
+}  // namespace
+
+ConvDepthImpl::ConvDepthImpl(int64_t in, int64_t w, int64_t stride) {
+  expand = register_module("expand", nn::Conv2d(nn::Conv2dOptions(in, w, 1).bias(false)));
+  bn1 = register_module("bn1", nn::BatchNorm2d(w));
+  depthwise = register_module(
+      "depthwise",
+      nn::Conv2d(nn::Conv2dOptions(w, w, 3).stride(stride).padding(1).groups(w).bias(false)));
+  bn2 = register_module("bn2", nn::BatchNorm2d(w));
+  project = register_module("project", nn::Conv2d(nn::Conv2dOptions(w, w, 1).bias(false)));
+  bn3 = register_module("bn3", nn::BatchNorm2d(w));
+}
+
+torch::Tensor ConvDepthImpl::forward(torch::Tensor x) {
+  x = torch::relu(bn1->forward(expand->forward(x)));
+  x = torch::relu(bn2->forward(depthwise->forward(x)));
+  return bn3->forward(project->forward(x));
+}
+
+CnnCellImpl::CnnCellImpl(const Cell& cell, const CellLinks& links, int64_t in, int64_t stride,
+                         bool depthwise, bool first_cell) {
+  const int64_t w = cell.width;
+  for (int k = 0; k < cell.depth; ++k) {
+    const int64_t fan_in = k == 0 ? in : w + layer_link_count(cell, k);
+    const int64_t s = k == 0 ? stride : 1;
+    // The depth-wise network's very first layer is a plain conv (it sees the image).
+    nn::AnyModule conv = depthwise && !(first_cell && k == 0) ? nn::AnyModule(ConvDepth(fan_in, w, s))
+                                                              : nn::AnyModule(conv3x3(fan_in, w, s));
+    // BN sits after the conv for layers 0 and 1, before it (pre-activation) from layer 2 on.
+    const int64_t bn_channels = k < 2 ? w : fan_in;
+    norms.push_back(register_module("norm" + std::to_string(k), nn::BatchNorm2d(bn_channels)));
+    register_module("layer" + std::to_string(k), conv.ptr());
+    convs.push_back(std::move(conv));
+  }
+  gather = detail::register_gathers(*this, cell, links);
+}
+
+torch::Tensor CnnCellImpl::forward(torch::Tensor x) {
+  const int d = static_cast<int>(convs.size());
+  torch::Tensor o = norms[0]->forward(convs[0].forward(x));  // o_0 = BN(conv0(x))
+  torch::Tensor all = o;                                      // [o_0 .. o_{k-1}]
+  o = norms[1]->forward(convs[1].forward(torch::relu(o)));    // o_1 = BN(conv1(ReLU(o_0)))
+  for (int k = 2; k < d; ++k) {
+    if (gather[k].defined()) all = torch::cat({all, o}, 1);  // t_k > 0 for every k >= 2 or none
+    const torch::Tensor z = detail::concat_links(o, all, gather[k]);     // [B, w + t_k, H, W]
+    o = convs[k].forward(torch::relu(norms[k]->forward(z)));
+  }
+  return o;
+}
+
+DenseCnnImpl::DenseCnnImpl(const Spec& spec, const Links& links) : spec_(spec), links_(links) {
+  const bool depthwise = spec.family == Family::kDepthwiseCnn;
+  int64_t in = spec.input[0], h = spec.input[1], w = spec.input[2];
+  for (size_t c = 0; c < spec.cells.size(); ++c) {
+    const int64_t stride = c == 0 ? 1 : 2;
+    cells_.push_back(register_module("cell" + std::to_string(c),
+                                     CnnCell(spec.cells[c], links.cells[c], in, stride, depthwise, c == 0)));
+    h = conv_out_size(h, 3, static_cast<int>(stride), 1);
+    w = conv_out_size(w, 3, static_cast<int>(stride), 1);
+    in = spec.cells[c].width;
+  }
+  const int64_t features = spec.head == Head::kGap ? in : in * (h / 2) * (w / 2);
+  fc_ = register_module("fc", nn::Linear(features, spec.classes));
+}
+
+torch::Tensor DenseCnnImpl::forward(torch::Tensor x) {
+  if (x.dim() != 4 || x.size(1) != spec_.input[0])
+    throw SpecError("input must be [batch, " + std::to_string(spec_.input[0]) +
+                    ", height, width], got " + std::to_string(x.dim()) + " dimensions");
+  for (auto& cell : cells_) x = cell->forward(x);
+  x = spec_.head == Head::kGap ? torch::adaptive_avg_pool2d(x, {1, 1}) : torch::avg_pool2d(x, 2);
+  return fc_->forward(x.flatten(1));
+}
+
+std::vector<LayerInfo> DenseCnnImpl::layer_table() const {
+  std::vector<LayerInfo> rows;
+  for (size_t c = 0; c < cells_.size(); ++c) {
+    const Cell& cell = spec_.cells[c];
+    for (int k = 0; k < cell.depth; ++k) {
+      const auto& conv = cells_[c]->convs[k];
+      LayerInfo row;
+      row.name = "cell" + std::to_string(c) + ".layer" + std::to_string(k);
+      const auto* plain = conv.ptr()->as<nn::Conv2d>();
+      row.kind = plain ? "conv3x3" : "conv_depth";
+      row.fan_in = plain ? plain->options.in_channels()
+                         : conv.ptr()->as<ConvDepth>()->expand->options.in_channels();
+      row.out = cell.width;
+      row.stride = (c > 0 && k == 0) ? 2 : 1;
+      row.links = links_.cells[c].layers[k];
+      row.params = count_parameters(*conv.ptr()) + count_parameters(*cells_[c]->norms[k]);
+      rows.push_back(row);
+    }
+  }
+  LayerInfo head;
+  head.name = "fc";
+  head.kind = spec_.head == Head::kGap ? "gap+linear" : "avgpool2+linear";
+  head.fan_in = fc_->options.in_features();
+  head.out = fc_->options.out_features();
+  head.params = count_parameters(*fc_);
+  rows.push_back(head);
+  return rows;
+}
+
+}  // namespace nnmass

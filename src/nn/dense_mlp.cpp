@@ -1,0 +1,80 @@
+// DenseNet-type MLP (§2.1); see dense_mlp.h for the layout.
+#include "nnmass/nn/dense_mlp.h"
+
+#include "nn/gather.h"
+#include "nnmass/error.h"
+
+namespace nnmass {
+
+MlpCellImpl::MlpCellImpl(const Cell& cell, const CellLinks& links, int64_t in, int64_t out,
+                         bool classifier, Activation activation)
+    : classifier_(classifier), activation_(activation) {
+  const int64_t w = cell.width;
+  for (int k = 0; k < cell.depth; ++k) {
+    const int64_t fan_in = k == 0 ? in : w + layer_link_count(cell, k);
+    const int64_t fan_out = k + 1 == cell.depth ? out : w;
+    layers.push_back(register_module("layer" + std::to_string(k),
+                                     torch::nn::Linear(fan_in, fan_out)));
+  }
+  gather = detail::register_gathers(*this, cell, links);
+}
+
+torch::Tensor MlpCellImpl::act(const torch::Tensor& x) const {
+  return activation_ == Activation::kElu ? torch::elu(x) : torch::relu(x);
+}
+
+torch::Tensor MlpCellImpl::forward(torch::Tensor x) {
+  const int d = static_cast<int>(layers.size());
+  torch::Tensor h = act(layers[0]->forward(x));  // h_0 = phi(L0 x): [B, w]
+  torch::Tensor all = h;                         // [h_0 .. h_{k-1}]: [B, k*w]
+  h = layers[1]->forward(h);                     // h_1 = L1 h_0
+  for (int k = 2; k < d; ++k) {
+    if (gather[k].defined()) all = torch::cat({all, h}, 1);  // t_k > 0 for every k >= 2 or none
+    const torch::Tensor z = detail::concat_links(h, all, gather[k]);  // [B, w + t_k]
+    h = (k + 1 == d && classifier_) ? layers[k]->forward(z) : layers[k]->forward(act(z));
+  }
+  return h;
+}
+
+DenseMlpImpl::DenseMlpImpl(const Spec& spec, const Links& links) : spec_(spec), links_(links) {
+  int64_t in = 1;
+  for (int64_t d : spec.input) in *= d;
+  for (size_t c = 0; c < spec.cells.size(); ++c) {
+    const bool last = c + 1 == spec.cells.size();
+    const Cell& cell = spec.cells[c];
+    cells_.push_back(register_module(
+        "cell" + std::to_string(c),
+        MlpCell(cell, links.cells[c], in, last ? spec.classes : cell.width, last, spec.activation)));
+    in = cell.width;
+  }
+}
+
+torch::Tensor DenseMlpImpl::forward(torch::Tensor x) {
+  x = x.flatten(1);  // [B, ...] -> [B, features]
+  const int64_t expected = cells_.front()->layers.front()->options.in_features();
+  if (x.size(1) != expected)
+    throw SpecError("input has " + std::to_string(x.size(1)) + " features per sample, the MLP expects " +
+                    std::to_string(expected));
+  for (auto& cell : cells_) x = cell->forward(x);
+  return x;
+}
+
+std::vector<LayerInfo> DenseMlpImpl::layer_table() const {
+  std::vector<LayerInfo> rows;
+  for (size_t c = 0; c < cells_.size(); ++c) {
+    const auto& layers = cells_[c]->layers;
+    for (size_t k = 0; k < layers.size(); ++k) {
+      LayerInfo row;
+      row.name = "cell" + std::to_string(c) + ".layer" + std::to_string(k);
+      row.kind = "linear";
+      row.fan_in = layers[k]->options.in_features();
+      row.out = layers[k]->options.out_features();
+      row.links = links_.cells[c].layers[k];
+      row.params = count_parameters(*layers[k]);
+      rows.push_back(row);
+    }
+  }
+  return rows;
+}
+
+}  // namespace nnmass

@@ -1,0 +1,167 @@
+// The builder (spec + links -> module), weight initialisation, and model files.
+#include "nnmass/nn/network.h"
+
+#include <cmath>
+#include <filesystem>
+#include <sstream>
+
+#include "nnmass/error.h"
+#include "nnmass/file_io.h"
+#include "nnmass/nn/dense_cnn.h"
+#include "nnmass/nn/dense_mlp.h"
+#include "nnmass/nn/mobilenet_v2.h"
+#include "nnmass/nn/resnet.h"
+#include "nnmass/spec_json.h"
+
+namespace nnmass {
+namespace {
+
+constexpr const char* kModelFormat = "nnmass-model";
+constexpr int64_t kModelFormatVersion = 1;
+
+void initialise(torch::nn::Module& network, const InitOptions& init) {
+  if (init.kind == InitKind::kDefault) return;  // the modules' own initialisation stands
+  torch::NoGradGuard no_grad;
+  network.apply([&](torch::nn::Module& m) {
+    torch::Tensor weight, bias;
+    if (auto* linear = m.as<torch::nn::Linear>()) {
+      weight = linear->weight;
+      bias = linear->bias;
+    } else if (auto* conv = m.as<torch::nn::Conv2d>()) {
+      weight = conv->weight;
+      bias = conv->bias;
+    } else {
+      return;  // BatchNorm keeps weight 1, bias 0
+    }
+    if (init.kind == InitKind::kGaussian)
+      weight.normal_(0.0, init.sigma);
+    else
+      torch::nn::init::orthogonal_(weight, init.sigma);
+    if (bias.defined()) bias.zero_();
+  });
+}
+
+nlohmann::json init_to_json(const InitOptions& init) {
+  return {{"kind", to_string(init.kind)}, {"sigma", init.sigma}, {"seed", init.seed}};
+}
+
+InitOptions init_from_json(const nlohmann::json& j) {
+  InitOptions init;
+  init.kind = parse_init(j.at("kind").get<std::string>());
+  init.sigma = j.at("sigma").get<double>();
+  init.seed = j.at("seed").get<uint64_t>();
+  return init;
+}
+
+// The first line of a libtorch error, without its C++ backtrace.
+std::string first_line(const c10::Error& e) {
+  std::string text = e.what_without_backtrace();
+  return text.substr(0, text.find('\n'));
+}
+
+std::string read_string(torch::serialize::InputArchive& archive, const char* key,
+                        const std::string& path) {
+  c10::IValue value;
+  if (!archive.try_read(key, value) || !value.isString())
+    throw IoError(path + ": not an nnmass model file (no " + key + "); save it with nnmass build --save or nnmass train");
+  return value.toStringRef();
+}
+
+}  // namespace
+
+std::string to_string(InitKind kind) {
+  switch (kind) {
+    case InitKind::kDefault: return "default";
+    case InitKind::kGaussian: return "gaussian";
+    case InitKind::kOrthogonal: return "orthogonal";
+  }
+  return "?";
+}
+
+InitKind parse_init(const std::string& text, const std::string& field) {
+  if (text == "default") return InitKind::kDefault;
+  if (text == "gaussian") return InitKind::kGaussian;
+  if (text == "orthogonal") return InitKind::kOrthogonal;
+  throw SpecError(field + " must be one of default, gaussian, orthogonal, got \"" + text + "\"");
+}
+
+Network build_network(const Spec& spec, const Links* links, const InitOptions& init) {
+  validate(spec);
+  if (!(std::isfinite(init.sigma) && init.sigma > 0))
+    throw SpecError("sigma must be a positive number, got " + std::to_string(init.sigma));
+  std::optional<Links> drawn;
+  if (is_dense(spec.family)) {
+    if (links)
+      check_links(spec, *links);
+    else
+      links = &drawn.emplace(draw_links(spec, init.seed));
+  }
+  torch::manual_seed(init.seed);
+  Network network;
+  switch (spec.family) {
+    case Family::kMlp: network = std::make_shared<DenseMlpImpl>(spec, *links); break;
+    case Family::kCnn:
+    case Family::kDepthwiseCnn: network = std::make_shared<DenseCnnImpl>(spec, *links); break;
+    case Family::kResNet: network = std::make_shared<ResNetImpl>(spec); break;
+    case Family::kMobileNetV2: network = std::make_shared<MobileNetV2Impl>(spec); break;
+  }
+  initialise(*network, init);
+  return network;
+}
+
+int64_t count_parameters(const torch::nn::Module& module) {
+  int64_t total = 0;
+  for (const auto& p : module.parameters()) total += p.numel();
+  return total;
+}
+
+void save_model(const std::string& path, const Spec& spec, const Links* links,
+                const InitOptions& init, NetworkImpl& network) {
+  torch::serialize::OutputArchive archive;
+  archive.write("nnmass_format", c10::IValue(std::string(kModelFormat)));
+  archive.write("nnmass_format_version", c10::IValue(kModelFormatVersion));
+  archive.write("nnmass_tool_version", c10::IValue(std::string(NNMASS_VERSION)));
+  archive.write("nnmass_spec", c10::IValue(spec_to_json(spec).dump()));
+  archive.write("nnmass_links", c10::IValue(links ? links_to_json(*links).dump() : std::string()));
+  archive.write("nnmass_init", c10::IValue(init_to_json(init).dump()));
+  network.save(archive);
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  write_file_atomic(path, bytes.str());
+}
+
+LoadedModel load_model(const std::string& path) {
+  if (!std::filesystem::is_regular_file(path)) throw IoError("cannot read " + path + ": no such file");
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path);
+  } catch (const c10::Error& e) {
+    throw IoError(path + ": not a readable model file (" + first_line(e) + ")");
+  }
+  if (read_string(archive, "nnmass_format", path) != kModelFormat)
+    throw IoError(path + ": not an nnmass model file");
+  c10::IValue version;
+  if (!archive.try_read("nnmass_format_version", version) || !version.isInt() ||
+      version.toInt() != kModelFormatVersion)
+    throw IoError(path + ": model format version " + (version.isInt() ? std::to_string(version.toInt()) : "?") +
+                  ", this nnmass reads version " + std::to_string(kModelFormatVersion) +
+                  "; rebuild the model with this version");
+  LoadedModel model;
+  model.spec = spec_from_json(parse_json_text(read_string(archive, "nnmass_spec", path), path));
+  const std::string links = read_string(archive, "nnmass_links", path);
+  if (!links.empty()) model.links = links_from_json(parse_json_text(links, path), model.spec);
+  try {
+    model.init = init_from_json(parse_json_text(read_string(archive, "nnmass_init", path), path));
+  } catch (const nlohmann::json::exception&) {
+    throw IoError(path + ": the model's init record is corrupt");
+  }
+  model.network = build_network(model.spec, model.links ? &*model.links : nullptr, model.init);
+  try {
+    model.network->load(archive);
+  } catch (const c10::Error& e) {
+    throw IoError(path + ": weights do not fit the saved spec (" + first_line(e) + ")");
+  }
+  return model;
+}
+
+}  // namespace nnmass
