@@ -25,6 +25,8 @@ struct BuildOptions {
   int batch = 2;
   std::string save;        // --save PATH
   std::string links_out;   // --links-out PATH
+  std::string load;        // --load PATH: inspect a saved model instead
+  int threads = 0;
 };
 
 std::string shape_text(const torch::Tensor& t) {
@@ -57,25 +59,41 @@ void print_layers(const NetworkImpl& network, bool dense) {
   std::cout << table.render();
 }
 
-void run_build(const BuildOptions& opt, const CLI::App& cmd) {
+// Builds (or loads) the network the options describe.
+LoadedModel make_model(const BuildOptions& opt, const CLI::App& cmd) {
+  if (!opt.load.empty()) {
+    if (!opt.spec.spec_file.empty() || !opt.spec.family.empty() || !opt.spec.arch.empty() ||
+        !opt.spec.example.empty())
+      throw SpecError("--load takes the architecture from the model file; drop the architecture flags");
+    return load_model(opt.load);
+  }
   const std::vector<Spec> specs = specs_from_flags(opt.spec, cmd);
   if (specs.size() != 1)
     throw SpecError("build takes one architecture, the flags describe " + std::to_string(specs.size()) +
                     "; give single values (':' separates cells)");
-  if (opt.batch < 1) throw SpecError("--batch must be at least 1, got " + std::to_string(opt.batch));
-  const Spec& spec = specs.front();
-  InitOptions init;
-  init.kind = parse_init(opt.init, "--init");
-  init.sigma = opt.sigma;
-  init.seed = opt.seed;
-  std::optional<Links> links;
+  LoadedModel model;
+  model.spec = specs.front();
+  model.init.kind = parse_init(opt.init, "--init");
+  model.init.sigma = opt.sigma;
+  model.init.seed = opt.seed;
   if (!opt.links_file.empty()) {
-    if (!is_dense(spec.family)) throw SpecError("--links applies to the dense families only");
-    links = links_from_json(parse_json_text(read_text_file(opt.links_file), opt.links_file), spec);
-  } else if (is_dense(spec.family)) {
-    links = draw_links(spec, opt.seed);
+    if (!is_dense(model.spec.family)) throw SpecError("--links applies to the dense families only");
+    model.links = links_from_json(parse_json_text(read_text_file(opt.links_file), opt.links_file), model.spec);
+  } else if (is_dense(model.spec.family)) {
+    model.links = draw_links(model.spec, opt.seed);
   }
-  const Network network = build_network(spec, links ? &*links : nullptr, init);
+  model.network = build_network(model.spec, model.links ? &*model.links : nullptr, model.init);
+  return model;
+}
+
+void run_build(const BuildOptions& opt, const CLI::App& cmd) {
+  if (opt.batch < 1) throw SpecError("--batch must be at least 1, got " + std::to_string(opt.batch));
+  set_torch_threads(opt.threads);
+  const LoadedModel model = make_model(opt, cmd);
+  const Spec& spec = model.spec;
+  const InitOptions& init = model.init;
+  const std::optional<Links>& links = model.links;
+  const Network& network = model.network;
 
   std::vector<int64_t> shape = {opt.batch};
   shape.insert(shape.end(), spec.input.begin(), spec.input.end());
@@ -115,6 +133,7 @@ void register_build(CLI::App& app) {
       "Examples:\n"
       "  nnmass build --family mlp --width 8 --depth 8 --tc 10\n"
       "  nnmass build --example cifar_dwcnn --save dwcnn.pt\n"
+      "  nnmass build --load dwcnn.pt\n"
       "  nnmass build --arch resnet18 --classes 10 --input 3,32,32 --stem cifar");
   add_spec_flags(cmd, &opt->spec);
   const std::string g = "Build";
@@ -125,6 +144,9 @@ void register_build(CLI::App& app) {
   cmd->add_option("--links", opt->links_file, "Use the links in this JSON file instead of drawing them")
       ->group(g)->check(CLI::ExistingFile);
   cmd->add_option("--batch", opt->batch, "Batch size of the test forward pass")->group(g)->capture_default_str();
+  cmd->add_option("--threads", opt->threads, "Torch threads (0: one per core)")->group(g)->capture_default_str();
+  cmd->add_option("--load", opt->load, "Inspect a saved model file instead of building one")
+      ->group(g)->check(CLI::ExistingFile);
   cmd->add_option("--save", opt->save, "Write the model (weights, spec, links) to this file")->group("Output");
   cmd->add_option("--links-out", opt->links_out, "Write the links as JSON to this file")->group("Output");
   cmd->callback([opt, cmd] { run_build(*opt, *cmd); });

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <sstream>
+#include <thread>
 
 #include "nnmass/error.h"
 #include "nnmass/file_io.h"
@@ -107,6 +108,12 @@ Network build_network(const Spec& spec, const Links* links, const InitOptions& i
   }
   initialise(*network, init);
   return network;
+}
+
+int set_torch_threads(int threads) {
+  if (threads <= 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  torch::set_num_threads(threads);
+  return threads;
 }
 
 int64_t count_parameters(const torch::nn::Module& module) {

@@ -54,6 +54,10 @@ using Network = std::shared_ptr<NetworkImpl>;
 // initialises. Dense families take `links`; if null they are drawn from init.seed.
 Network build_network(const Spec& spec, const Links* links, const InitOptions& init);
 
+// Sets torch's intra-op threads (and so OpenBLAS's, whose OpenMP build shares torch's pool);
+// threads <= 0 means one per hardware core. Returns the number set.
+int set_torch_threads(int threads);
+
 // Parameters of a module, every weight, bias and BatchNorm affine parameter.
 int64_t count_parameters(const torch::nn::Module& module);
 
