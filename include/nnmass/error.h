@@ -26,4 +26,10 @@ class IoError : public Error {
   using Error::Error;
 };
 
+// Training diverged: the loss became NaN or infinite.
+class DivergedError : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace nnmass

@@ -11,9 +11,11 @@ namespace {
 
 constexpr int kExitBadInput = 2;  // a malformed or impossible spec, flag or file
 constexpr int kExitFailure = 1;   // anything else
+constexpr int kExitDiverged = 3;  // training stopped on a NaN or infinite loss
 
+// One line: libtorch's own errors carry a multi-line backtrace after their first line.
 int report(const std::string& message, const std::string& hint, int code) {
-  std::cerr << "error: " << message << hint << "\n";
+  std::cerr << "error: " << message.substr(0, message.find('\n')) << hint << "\n";
   return code;
 }
 
@@ -29,6 +31,7 @@ int main(int argc, char** argv) {
   app.get_formatter()->column_width(40);
   nnmass::cli::register_mass(app);
   nnmass::cli::register_build(app);
+  nnmass::cli::register_train(app);
 
   try {
     app.parse(argc, argv);
@@ -40,6 +43,8 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     return report(e.what(), " (see nnmass --help)", kExitBadInput);
+  } catch (const nnmass::DivergedError& e) {
+    return report(e.what(), "", kExitDiverged);
   } catch (const nnmass::SpecError& e) {
     return report(e.what(), "", kExitBadInput);
   } catch (const nnmass::IoError& e) {

@@ -1,0 +1,26 @@
+// CIFAR-10 / CIFAR-100 binary version (Krizhevsky 2009): records of 1 label byte (CIFAR-10) or
+// 2 (coarse, fine: CIFAR-100) followed by 3072 pixel bytes (3 x 32 x 32, channel-major).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+namespace nnmass {
+
+enum class CifarKind { kCifar10, kCifar100 };
+
+struct CifarRecords {
+  torch::Tensor images;  // uint8 [N, 3, 32, 32]
+  torch::Tensor labels;  // int64 [N] (CIFAR-100: the fine label)
+};
+
+// Reads and concatenates binary batch files. IoError naming the file if its size is not a whole
+// number of records or a label is out of range.
+CifarRecords read_cifar(const std::vector<std::string>& paths, CifarKind kind);
+
+// Normalises uint8 images to float: (x/255 - mean) / std per channel (spec §4.2 constants).
+torch::Tensor normalize_cifar(const torch::Tensor& images, CifarKind kind);
+
+}  // namespace nnmass

@@ -1,0 +1,267 @@
+// The training loop (method spec §4), its checkpoints and its evaluation.
+#include "nnmass/train/trainer.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <sstream>
+
+#include "core/rng.h"
+#include "nnmass/error.h"
+#include "nnmass/file_io.h"
+
+namespace nnmass {
+namespace {
+
+constexpr const char* kCheckpointFormat = "nnmass-checkpoint";
+constexpr int64_t kCheckpointVersion = 1;
+constexpr int64_t kCropPadding = 4;  // CIFAR: RandomCrop(32, padding=4)
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+torch::Device parse_device(const std::string& device) {
+  if (device == "cpu") return torch::kCPU;
+  if (device == "cuda") {
+    if (!torch::cuda::is_available())
+      throw SpecError("--device cuda: this libtorch has no CUDA support or sees no GPU (Debian's "
+                      "libtorch is CPU-only); use --device cpu");
+    return torch::kCUDA;
+  }
+  throw SpecError("device must be cpu or cuda, got \"" + device + "\"");
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(std::vector<torch::Tensor> params,
+                                                        const TrainOptions& o) {
+  if (o.optimizer == "adam")
+    return std::make_unique<torch::optim::Adam>(
+        params, torch::optim::AdamOptions(o.lr).weight_decay(o.weight_decay));
+  return std::make_unique<torch::optim::SGD>(
+      params, torch::optim::SGDOptions(o.lr).momentum(o.momentum).nesterov(o.nesterov).weight_decay(o.weight_decay));
+}
+
+void set_lr(torch::optim::Optimizer& optimizer, double lr) {
+  for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
+}
+
+std::string first_line(const c10::Error& e) {
+  std::string text = e.what_without_backtrace();
+  return text.substr(0, text.find('\n'));
+}
+
+void save_checkpoint(const std::string& path, NetworkImpl& network, torch::optim::Optimizer& optimizer,
+                     const std::vector<EpochMetrics>& history, const nlohmann::json& identity,
+                     const nlohmann::json& recipe) {
+  nlohmann::json epochs = nlohmann::json::array();
+  for (const auto& m : history) epochs.push_back(to_json(m));
+  torch::serialize::OutputArchive archive, model, optim;
+  archive.write("nnmass_format", c10::IValue(std::string(kCheckpointFormat)));
+  archive.write("nnmass_format_version", c10::IValue(kCheckpointVersion));
+  archive.write("nnmass_tool_version", c10::IValue(std::string(NNMASS_VERSION)));
+  archive.write("identity", c10::IValue(identity.dump()));
+  archive.write("recipe", c10::IValue(recipe.dump()));
+  archive.write("history", c10::IValue(epochs.dump()));
+  network.save(model);
+  optimizer.save(optim);
+  archive.write("model", model);
+  archive.write("optimizer", optim);
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  write_file_atomic(path, bytes.str());
+}
+
+std::string read_string(torch::serialize::InputArchive& archive, const char* key, const std::string& path) {
+  c10::IValue v;
+  if (!archive.try_read(key, v) || !v.isString()) throw IoError(path + ": not an nnmass checkpoint (no " + key + ")");
+  return v.toStringRef();
+}
+
+EpochMetrics metrics_from_json(const nlohmann::json& j) {
+  EpochMetrics m;
+  m.epoch = j.at("epoch");
+  m.lr = j.at("lr");
+  m.train_loss = j.at("train_loss");
+  m.train_acc = j.at("train_acc");
+  m.test_loss = j.at("test_loss");
+  m.test_acc = j.at("test_acc");
+  m.seconds = j.at("seconds");
+  m.images_per_second = j.at("images_per_second");
+  return m;
+}
+
+// Restores network, optimizer and history; refuses a checkpoint of another model or recipe.
+std::vector<EpochMetrics> load_checkpoint(const std::string& path, NetworkImpl& network,
+                                          torch::optim::Optimizer& optimizer,
+                                          const nlohmann::json& identity, const nlohmann::json& recipe) {
+  torch::serialize::InputArchive archive, model, optim;
+  try {
+    archive.load_from(path);
+  } catch (const c10::Error& e) {
+    throw IoError(path + ": not a readable checkpoint (" + first_line(e) + "); delete it to start afresh");
+  }
+  if (read_string(archive, "nnmass_format", path) != kCheckpointFormat)
+    throw IoError(path + ": not an nnmass checkpoint");
+  if (nlohmann::json::parse(read_string(archive, "identity", path)) != identity)
+    throw IoError(path + ": the checkpoint is of another architecture or topology; use another --out or delete it");
+  if (nlohmann::json::parse(read_string(archive, "recipe", path)) != recipe)
+    throw IoError(path + ": the checkpoint was made with another training recipe; use the same flags, another --out, or delete it");
+  std::vector<EpochMetrics> history;
+  try {
+    for (const auto& j : nlohmann::json::parse(read_string(archive, "history", path))) history.push_back(metrics_from_json(j));
+    archive.read("model", model);
+    archive.read("optimizer", optim);
+    network.load(model);
+    optimizer.load(optim);
+  } catch (const c10::Error& e) {
+    throw IoError(path + ": corrupt checkpoint (" + first_line(e) + "); delete it to start afresh");
+  } catch (const nlohmann::json::exception& e) {
+    throw IoError(path + ": corrupt checkpoint history; delete it to start afresh");
+  }
+  return history;
+}
+
+void write_metrics(const std::string& path, const std::vector<EpochMetrics>& history) {
+  std::string text;
+  for (const auto& m : history) text += to_json(m).dump() + "\n";
+  write_file_atomic(path, text);  // rewritten whole: a resumed run never duplicates an epoch
+}
+
+}  // namespace
+
+void validate(const TrainOptions& o) {
+  const auto fail = [](const std::string& m) { throw SpecError(m); };
+  if (o.optimizer != "adam" && o.optimizer != "sgd") fail("optimizer must be adam or sgd, got \"" + o.optimizer + "\"");
+  if (!(o.lr > 0) || !std::isfinite(o.lr)) fail("learning rate must be positive, got " + std::to_string(o.lr));
+  if (o.momentum < 0 || !std::isfinite(o.momentum)) fail("momentum must be zero or positive");
+  if (o.nesterov && (o.optimizer != "sgd" || o.momentum <= 0)) fail("nesterov needs --optimizer sgd with momentum > 0");
+  if (o.weight_decay < 0 || !std::isfinite(o.weight_decay)) fail("weight decay must be zero or positive");
+  if (o.schedule != "constant" && o.schedule != "step" && o.schedule != "cosine")
+    fail("schedule must be constant, step or cosine, got \"" + o.schedule + "\"");
+  if (o.step_size < 1) fail("step size must be at least 1 epoch");
+  if (!(o.gamma > 0)) fail("gamma must be positive");
+  if (o.epochs < 1) fail("epochs must be at least 1, got " + std::to_string(o.epochs));
+  if (o.batch_size < 1) fail("batch size must be at least 1, got " + std::to_string(o.batch_size));
+  if (o.eval_batch_size < 1) fail("evaluation batch size must be at least 1");
+  if (o.resume && o.checkpoint.empty()) fail("--resume needs a checkpoint (give --out)");
+  parse_device(o.device);
+}
+
+nlohmann::json recipe_json(const TrainOptions& o) {
+  return {{"optimizer", o.optimizer}, {"lr", o.lr},           {"momentum", o.momentum},
+          {"nesterov", o.nesterov},   {"weight_decay", o.weight_decay}, {"schedule", o.schedule},
+          {"step_size", o.step_size}, {"gamma", o.gamma},     {"epochs", o.epochs},
+          {"batch_size", o.batch_size}, {"seed", o.seed},     {"augment", o.augment}};
+}
+
+nlohmann::json to_json(const EpochMetrics& m) {
+  return {{"epoch", m.epoch},         {"lr", m.lr},
+          {"train_loss", m.train_loss}, {"train_acc", m.train_acc},
+          {"test_loss", m.test_loss},   {"test_acc", m.test_acc},
+          {"seconds", m.seconds},       {"images_per_second", m.images_per_second}};
+}
+
+double scheduled_lr(const TrainOptions& o, int epoch) {
+  if (o.schedule == "step") return o.lr * std::pow(o.gamma, epoch / o.step_size);
+  if (o.schedule == "cosine") return o.lr * 0.5 * (1.0 + std::cos(M_PI * epoch / o.epochs));  // eta_min 0
+  return o.lr;
+}
+
+Evaluation evaluate(NetworkImpl& network, const Dataset& data, int batch_size, const torch::Device& device) {
+  torch::NoGradGuard no_grad;
+  network.eval();
+  double loss_sum = 0;
+  int64_t correct = 0;
+  const int64_t n = data.size();
+  for (int64_t start = 0; start < n; start += batch_size) {
+    const int64_t b = std::min<int64_t>(batch_size, n - start);
+    const torch::Tensor x = data.inputs.narrow(0, start, b).to(device);
+    const torch::Tensor y = data.labels.narrow(0, start, b).to(device);
+    const torch::Tensor logits = network.forward(x);
+    loss_sum += torch::nn::functional::cross_entropy(
+                    logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                    .item<double>();
+    correct += logits.argmax(1).eq(y).sum().item<int64_t>();
+  }
+  return {loss_sum / n, static_cast<double>(correct) / n};
+}
+
+TrainResult train(NetworkImpl& network, const DataSplit& data, const TrainOptions& opt,
+                  const nlohmann::json& identity, ProgressSink* progress) {
+  validate(opt);
+  const torch::Device device = parse_device(opt.device);
+  network.to(device);
+  auto optimizer = make_optimizer(network.parameters(), opt);
+  const nlohmann::json recipe = recipe_json(opt);
+  TrainResult result;
+  if (opt.resume && std::filesystem::exists(opt.checkpoint)) {
+    result.history = load_checkpoint(opt.checkpoint, network, *optimizer, identity, recipe);
+    result.resumed_epochs = static_cast<int>(result.history.size());
+  }
+  const torch::Tensor inputs = data.train.inputs.to(device), labels = data.train.labels.to(device);
+  const int64_t n = data.train.size(), bs = opt.batch_size, batches = (n + bs - 1) / bs;
+  const auto run_start = Clock::now();
+  for (int epoch = result.resumed_epochs; epoch < opt.epochs; ++epoch) {
+    const auto epoch_start = Clock::now();
+    const double lr = scheduled_lr(opt, epoch);
+    set_lr(*optimizer, lr);
+    network.train();
+    // One generator per epoch, seeded from (seed, epoch): a resumed run sees the same batches.
+    torch::Generator generator = at::make_generator<at::CPUGeneratorImpl>(detail::mix_seed(opt.seed, epoch + 1));
+    const torch::Tensor order = torch::randperm(n, generator, torch::kLong).to(device);
+    double loss_sum = 0;
+    int64_t correct = 0, seen = 0;
+    for (int64_t batch = 0; batch < batches; ++batch) {
+      const torch::Tensor index = order.narrow(0, batch * bs, std::min(bs, n - batch * bs));
+      torch::Tensor x = inputs.index_select(0, index);
+      const torch::Tensor y = labels.index_select(0, index);
+      if (opt.augment && x.dim() == 4) x = augment_crop_flip(x.cpu(), kCropPadding, generator).to(device);
+      optimizer->zero_grad();
+      const torch::Tensor logits = network.forward(x);
+      const torch::Tensor loss = torch::nn::functional::cross_entropy(logits, y);
+      const double value = loss.item<double>();
+      if (!std::isfinite(value))
+        throw DivergedError("training diverged: the loss is " + std::to_string(value) + " at epoch " +
+                            std::to_string(epoch + 1) + ", batch " + std::to_string(batch + 1) +
+                            "; lower the learning rate (--lr " + std::to_string(lr) + ")");
+      loss.backward();
+      optimizer->step();
+      const int64_t b = y.size(0);
+      loss_sum += value * b;
+      correct += logits.argmax(1).eq(y).sum().item<int64_t>();
+      seen += b;
+      if (progress) {
+        const double t = seconds_since(epoch_start);
+        progress->on_batch(epoch + 1, opt.epochs, batch + 1, batches, loss_sum / seen,
+                           static_cast<double>(correct) / seen, seen / std::max(t, 1e-9), t);
+      }
+    }
+    const double train_seconds = seconds_since(epoch_start);
+    result.test = evaluate(network, data.test, opt.eval_batch_size, device);
+    EpochMetrics m;
+    m.epoch = epoch + 1;
+    m.lr = lr;
+    m.train_loss = loss_sum / seen;
+    m.train_acc = static_cast<double>(correct) / seen;
+    m.test_loss = result.test.loss;
+    m.test_acc = result.test.accuracy;
+    m.seconds = seconds_since(epoch_start);
+    m.images_per_second = seen / std::max(train_seconds, 1e-9);
+    result.history.push_back(m);
+    if (!opt.checkpoint.empty()) save_checkpoint(opt.checkpoint, network, *optimizer, result.history, identity, recipe);
+    if (!opt.metrics_log.empty()) write_metrics(opt.metrics_log, result.history);
+    if (progress) progress->on_epoch(m, opt.epochs);
+  }
+  if (result.resumed_epochs == opt.epochs) {  // nothing left to train: report the saved state
+    result.test = evaluate(network, data.test, opt.eval_batch_size, device);
+    if (!opt.metrics_log.empty()) write_metrics(opt.metrics_log, result.history);
+  }
+  result.seconds = seconds_since(run_start);
+  return result;
+}
+
+}  // namespace nnmass
