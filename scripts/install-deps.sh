@@ -17,7 +17,7 @@ packages=(
   gnuplot-nox                            # plots
   dataset-fashion-mnist                  # the default data set
 )
-if [[ "${1:-}" == "--bench" ]]; then packages+=(python3-torch python3-numpy); fi
+if [[ "${1:-}" == "--bench" ]]; then packages+=(python3-torch python3-numpy time); fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -75,8 +75,15 @@ void write_outputs(const std::string& dir, const Spec& spec, const std::optional
   if (links) write_file_atomic(dir + "/links.json", links_to_json(*links).dump() + "\n");
 }
 
+// --threads 0: one thread for small models, where OpenMP's fork-join costs more than it saves
+// (a w8 d32 MLP trains ~4x faster on one thread than on two), one per core otherwise.
+int choose_threads(int requested, const Spec& spec, int batch_size) {
+  constexpr double kSmallBatchMacs = 5e7;
+  if (requested > 0) return requested;
+  return static_cast<double>(count_cost(spec).macs) * batch_size < kSmallBatchMacs ? 1 : 0;
+}
+
 void run_train(TrainCliOptions& opt, const CLI::App& cmd) {
-  set_torch_threads(opt.threads);
   const std::vector<Spec> specs = specs_from_flags(opt.spec, cmd);
   if (specs.size() != 1)
     throw SpecError("train takes one architecture, the flags describe " + std::to_string(specs.size()) +
@@ -85,6 +92,7 @@ void run_train(TrainCliOptions& opt, const CLI::App& cmd) {
   const DataSplit data = load_data(opt.data);
   const Spec spec = fit_spec_to_data(specs.front(), data, opt.spec, cmd);
   apply_recipe_defaults(data, cmd, &opt.train, opt.no_augment);
+  set_torch_threads(choose_threads(opt.threads, spec, opt.train.batch_size));
   InitOptions init{parse_init(opt.init, "--init"), opt.sigma, opt.train.seed};
   std::optional<Links> links;
   if (is_dense(spec.family)) links = draw_links(spec, init.seed);
@@ -162,7 +170,7 @@ void register_train(CLI::App& app) {
   cmd->add_option("--init", opt->init, "default | gaussian | orthogonal")->group(r)->capture_default_str();
   cmd->add_option("--sigma", opt->sigma, "Gaussian std / orthogonal gain")->group(r)->capture_default_str();
   const std::string x = "Execution and output";
-  cmd->add_option("--threads", opt->threads, "Torch threads (0: one per core)")->group(x)->capture_default_str();
+  cmd->add_option("--threads", opt->threads, "Torch threads (0: 1 for small models, else one per core)")->group(x)->capture_default_str();
   cmd->add_option("--device", t.device, "cpu | cuda")->group(x)->capture_default_str();
   cmd->add_option("--out", opt->out, "Folder for spec.json, links.json, metrics.jsonl, checkpoint.pt, model.pt, result.json")
       ->group(x);

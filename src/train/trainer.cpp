@@ -11,6 +11,7 @@
 #include "core/rng.h"
 #include "nnmass/error.h"
 #include "nnmass/file_io.h"
+#include "nnmass/train/flat_optimizer.h"
 
 namespace nnmass {
 namespace {
@@ -36,17 +37,13 @@ torch::Device parse_device(const std::string& device) {
   throw SpecError("device must be cpu or cuda, got \"" + device + "\"");
 }
 
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(std::vector<torch::Tensor> params,
-                                                        const TrainOptions& o) {
-  if (o.optimizer == "adam")
-    return std::make_unique<torch::optim::Adam>(
-        params, torch::optim::AdamOptions(o.lr).weight_decay(o.weight_decay));
-  return std::make_unique<torch::optim::SGD>(
-      params, torch::optim::SGDOptions(o.lr).momentum(o.momentum).nesterov(o.nesterov).weight_decay(o.weight_decay));
-}
-
-void set_lr(torch::optim::Optimizer& optimizer, double lr) {
-  for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
+FlatOptimizerOptions optimizer_options(const TrainOptions& o) {
+  FlatOptimizerOptions f;
+  f.kind = o.optimizer;
+  f.weight_decay = o.weight_decay;
+  f.momentum = o.momentum;
+  f.nesterov = o.nesterov;
+  return f;
 }
 
 std::string first_line(const c10::Error& e) {
@@ -54,7 +51,7 @@ std::string first_line(const c10::Error& e) {
   return text.substr(0, text.find('\n'));
 }
 
-void save_checkpoint(const std::string& path, NetworkImpl& network, torch::optim::Optimizer& optimizer,
+void save_checkpoint(const std::string& path, NetworkImpl& network, const FlatOptimizer& optimizer,
                      const std::vector<EpochMetrics>& history, const nlohmann::json& identity,
                      const nlohmann::json& recipe) {
   nlohmann::json epochs = nlohmann::json::array();
@@ -94,11 +91,16 @@ EpochMetrics metrics_from_json(const nlohmann::json& j) {
   return m;
 }
 
-// Restores network, optimizer and history; refuses a checkpoint of another model or recipe.
-std::vector<EpochMetrics> load_checkpoint(const std::string& path, NetworkImpl& network,
-                                          torch::optim::Optimizer& optimizer,
-                                          const nlohmann::json& identity, const nlohmann::json& recipe) {
-  torch::serialize::InputArchive archive, model, optim;
+// A checkpoint read from disk and checked against the model and recipe of this run.
+struct Checkpoint {
+  std::vector<EpochMetrics> history;
+  torch::serialize::InputArchive model, optimizer;
+};
+
+// Reads a checkpoint; refuses one of another model or recipe.
+Checkpoint load_checkpoint(const std::string& path, const nlohmann::json& identity, const nlohmann::json& recipe) {
+  torch::serialize::InputArchive archive;
+  Checkpoint checkpoint;
   try {
     archive.load_from(path);
   } catch (const c10::Error& e) {
@@ -110,19 +112,27 @@ std::vector<EpochMetrics> load_checkpoint(const std::string& path, NetworkImpl& 
     throw IoError(path + ": the checkpoint is of another architecture or topology; use another --out or delete it");
   if (nlohmann::json::parse(read_string(archive, "recipe", path)) != recipe)
     throw IoError(path + ": the checkpoint was made with another training recipe; use the same flags, another --out, or delete it");
-  std::vector<EpochMetrics> history;
   try {
-    for (const auto& j : nlohmann::json::parse(read_string(archive, "history", path))) history.push_back(metrics_from_json(j));
-    archive.read("model", model);
-    archive.read("optimizer", optim);
-    network.load(model);
-    optimizer.load(optim);
+    for (const auto& j : nlohmann::json::parse(read_string(archive, "history", path)))
+      checkpoint.history.push_back(metrics_from_json(j));
+    archive.read("model", checkpoint.model);
+    archive.read("optimizer", checkpoint.optimizer);
   } catch (const c10::Error& e) {
     throw IoError(path + ": corrupt checkpoint (" + first_line(e) + "); delete it to start afresh");
   } catch (const nlohmann::json::exception& e) {
     throw IoError(path + ": corrupt checkpoint history; delete it to start afresh");
   }
-  return history;
+  return checkpoint;
+}
+
+// Restores a component from a checkpoint, turning libtorch's errors into one line.
+template <typename Loadable>
+void restore(Loadable& target, torch::serialize::InputArchive& archive, const std::string& path) {
+  try {
+    target.load(archive);
+  } catch (const c10::Error& e) {
+    throw IoError(path + ": corrupt checkpoint (" + first_line(e) + "); delete it to start afresh");
+  }
 }
 
 void write_metrics(const std::string& path, const std::vector<EpochMetrics>& history) {
@@ -195,20 +205,23 @@ TrainResult train(NetworkImpl& network, const DataSplit& data, const TrainOption
   validate(opt);
   const torch::Device device = parse_device(opt.device);
   network.to(device);
-  auto optimizer = make_optimizer(network.parameters(), opt);
   const nlohmann::json recipe = recipe_json(opt);
   TrainResult result;
+  std::optional<Checkpoint> checkpoint;
   if (opt.resume && std::filesystem::exists(opt.checkpoint)) {
-    result.history = load_checkpoint(opt.checkpoint, network, *optimizer, identity, recipe);
+    checkpoint = load_checkpoint(opt.checkpoint, identity, recipe);
+    restore(network, checkpoint->model, opt.checkpoint);  // before the optimizer re-seats parameters
+    result.history = checkpoint->history;
     result.resumed_epochs = static_cast<int>(result.history.size());
   }
+  FlatOptimizer optimizer(network.parameters(), optimizer_options(opt));
+  if (checkpoint) restore(optimizer, checkpoint->optimizer, opt.checkpoint);
   const torch::Tensor inputs = data.train.inputs.to(device), labels = data.train.labels.to(device);
   const int64_t n = data.train.size(), bs = opt.batch_size, batches = (n + bs - 1) / bs;
   const auto run_start = Clock::now();
   for (int epoch = result.resumed_epochs; epoch < opt.epochs; ++epoch) {
     const auto epoch_start = Clock::now();
     const double lr = scheduled_lr(opt, epoch);
-    set_lr(*optimizer, lr);
     network.train();
     // One generator per epoch, seeded from (seed, epoch): a resumed run sees the same batches.
     torch::Generator generator = at::make_generator<at::CPUGeneratorImpl>(detail::mix_seed(opt.seed, epoch + 1));
@@ -220,7 +233,7 @@ TrainResult train(NetworkImpl& network, const DataSplit& data, const TrainOption
       torch::Tensor x = inputs.index_select(0, index);
       const torch::Tensor y = labels.index_select(0, index);
       if (opt.augment && x.dim() == 4) x = augment_crop_flip(x.cpu(), kCropPadding, generator).to(device);
-      optimizer->zero_grad();
+      optimizer.zero_grad();
       const torch::Tensor logits = network.forward(x);
       const torch::Tensor loss = torch::nn::functional::cross_entropy(logits, y);
       const double value = loss.item<double>();
@@ -229,7 +242,7 @@ TrainResult train(NetworkImpl& network, const DataSplit& data, const TrainOption
                             std::to_string(epoch + 1) + ", batch " + std::to_string(batch + 1) +
                             "; lower the learning rate (--lr " + std::to_string(lr) + ")");
       loss.backward();
-      optimizer->step();
+      optimizer.step(lr);
       const int64_t b = y.size(0);
       loss_sum += value * b;
       correct += logits.argmax(1).eq(y).sum().item<int64_t>();
@@ -252,7 +265,7 @@ TrainResult train(NetworkImpl& network, const DataSplit& data, const TrainOption
     m.seconds = seconds_since(epoch_start);
     m.images_per_second = seen / std::max(train_seconds, 1e-9);
     result.history.push_back(m);
-    if (!opt.checkpoint.empty()) save_checkpoint(opt.checkpoint, network, *optimizer, result.history, identity, recipe);
+    if (!opt.checkpoint.empty()) save_checkpoint(opt.checkpoint, network, optimizer, result.history, identity, recipe);
     if (!opt.metrics_log.empty()) write_metrics(opt.metrics_log, result.history);
     if (progress) progress->on_epoch(m, opt.epochs);
   }
