@@ -36,7 +36,13 @@ bool read_exact(gzFile f, void* out, int64_t n, const std::string& path) {
       int code = 0;
       fail(path, std::string("corrupt or truncated compressed data (") + gzerror(f, &code) + ")");
     }
-    if (got == 0) return false;
+    if (got == 0) {
+      // gzread also returns 0 on a stream cut before its trailer (Z_BUF_ERROR): not a clean end.
+      int code = 0;
+      const char* message = gzerror(f, &code);
+      if (code != Z_OK) fail(path, std::string("corrupt or truncated compressed data (") + message + ")");
+      return false;
+    }
     dst += got;
     n -= got;
   }
@@ -62,7 +68,11 @@ torch::Tensor read_idx(const std::string& path) {
   if (magic[0] != 0 || magic[1] != 0)
     fail(path, "not an IDX file (bad magic number); expected MNIST-format data");
   if (magic[2] != kUnsignedByte)
-    fail(path, "IDX data type 0x" + std::to_string(magic[2]) + " is not unsigned byte (0x08)");
+  {
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "0x%02x", magic[2]);
+    fail(path, std::string("IDX data type ") + hex + " is not unsigned byte (0x08)");
+  }
   const int ndims = magic[3];
   if (ndims < 1 || ndims > 4) fail(path, "IDX file with " + std::to_string(ndims) + " dimensions");
   std::vector<int64_t> shape;

@@ -80,9 +80,12 @@ DenseCnnImpl::DenseCnnImpl(const Spec& spec, const Links& links) : spec_(spec), 
 }
 
 torch::Tensor DenseCnnImpl::forward(torch::Tensor x) {
-  if (x.dim() != 4 || x.size(1) != spec_.input[0])
+  if (x.dim() != 4 || x.size(1) != spec_.input[0]) {
+    std::string shape;
+    for (int64_t d : x.sizes()) shape += (shape.empty() ? "" : ", ") + std::to_string(d);
     throw SpecError("input must be [batch, " + std::to_string(spec_.input[0]) +
-                    ", height, width], got " + std::to_string(x.dim()) + " dimensions");
+                    ", height, width], got [" + shape + "]");
+  }
   for (auto& cell : cells_) x = cell->forward(x);
   x = spec_.head == Head::kGap ? torch::adaptive_avg_pool2d(x, {1, 1}) : torch::avg_pool2d(x, 2);
   return fc_->forward(x.flatten(1));

@@ -50,6 +50,7 @@ DenseMlpImpl::DenseMlpImpl(const Spec& spec, const Links& links) : spec_(spec), 
 }
 
 torch::Tensor DenseMlpImpl::forward(torch::Tensor x) {
+  if (x.dim() < 2) throw SpecError("input must be [batch, features...], got a tensor of " + std::to_string(x.dim()) + " dimension(s)");
   x = x.flatten(1);  // [B, ...] -> [B, features]
   const int64_t expected = cells_.front()->layers.front()->options.in_features();
   if (x.size(1) != expected)

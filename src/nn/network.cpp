@@ -161,6 +161,8 @@ LoadedModel load_model(const std::string& path) {
     model.init = init_from_json(parse_json_text(read_string(archive, "nnmass_init", path), path));
   } catch (const nlohmann::json::exception&) {
     throw IoError(path + ": the model's init record is corrupt");
+  } catch (const SpecError& e) {
+    throw IoError(path + ": the model's init record is corrupt (" + e.what() + ")");
   }
   model.network = build_network(model.spec, model.links ? &*model.links : nullptr, model.init);
   try {

@@ -46,6 +46,13 @@ FlatOptimizerOptions optimizer_options(const TrainOptions& o) {
   return f;
 }
 
+// Numbers in messages as a user would type them: 1e+06, 0.001, nan.
+std::string number(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", x);
+  return buf;
+}
+
 std::string first_line(const c10::Error& e) {
   std::string text = e.what_without_backtrace();
   return text.substr(0, text.find('\n'));
@@ -146,7 +153,7 @@ void write_metrics(const std::string& path, const std::vector<EpochMetrics>& his
 void validate(const TrainOptions& o) {
   const auto fail = [](const std::string& m) { throw SpecError(m); };
   if (o.optimizer != "adam" && o.optimizer != "sgd") fail("optimizer must be adam or sgd, got \"" + o.optimizer + "\"");
-  if (!(o.lr > 0) || !std::isfinite(o.lr)) fail("learning rate must be positive, got " + std::to_string(o.lr));
+  if (!(o.lr > 0) || !std::isfinite(o.lr)) fail("learning rate must be positive, got " + number(o.lr));
   if (o.momentum < 0 || !std::isfinite(o.momentum)) fail("momentum must be zero or positive");
   if (o.nesterov && (o.optimizer != "sgd" || o.momentum <= 0)) fail("nesterov needs --optimizer sgd with momentum > 0");
   if (o.weight_decay < 0 || !std::isfinite(o.weight_decay)) fail("weight decay must be zero or positive");
@@ -238,9 +245,9 @@ TrainResult train(NetworkImpl& network, const DataSplit& data, const TrainOption
       const torch::Tensor loss = torch::nn::functional::cross_entropy(logits, y);
       const double value = loss.item<double>();
       if (!std::isfinite(value))
-        throw DivergedError("training diverged: the loss is " + std::to_string(value) + " at epoch " +
+        throw DivergedError("training diverged: the loss is " + number(value) + " at epoch " +
                             std::to_string(epoch + 1) + ", batch " + std::to_string(batch + 1) +
-                            "; lower the learning rate (--lr " + std::to_string(lr) + ")");
+                            "; lower the learning rate (--lr " + number(lr) + ")");
       loss.backward();
       optimizer.step(lr);
       const int64_t b = y.size(0);

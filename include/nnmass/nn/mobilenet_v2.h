@@ -1,4 +1,4 @@
-// MobileNet-v2 with torchvision's layout and module names (features.N, classifier), any width
+// MobileNet-v2 with torchvision's layout and torchvision-like module names (features.N), any width
 // multiplier and per-stage block repeats (method spec §2.3). No dropout before the classifier
 // (as the official ImageNet code, d-li14's); it holds no parameters either way.
 #pragma once
