@@ -75,8 +75,9 @@ void write_outputs(const std::string& dir, const Spec& spec, const std::optional
   if (links) write_file_atomic(dir + "/links.json", links_to_json(*links).dump() + "\n");
 }
 
-// --threads 0: one thread for small models, where OpenMP's fork-join costs more than it saves
-// (a w8 d32 MLP trains ~4x faster on one thread than on two), one per core otherwise.
+// --threads 0: one thread for small models, one per core otherwise. A w8 d32 MLP trains as fast
+// on one thread as on two on an idle machine, and ~4x faster when the other core is busy (OpenMP
+// threads spin-wait for each other), so small models never ask for more than one.
 int choose_threads(int requested, const Spec& spec, int batch_size) {
   constexpr double kSmallBatchMacs = 5e7;
   if (requested > 0) return requested;

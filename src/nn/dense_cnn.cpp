@@ -57,8 +57,11 @@ torch::Tensor CnnCellImpl::forward(torch::Tensor x) {
   torch::Tensor all = o;                                      // [o_0 .. o_{k-1}]
   o = norms[1]->forward(convs[1].forward(torch::relu(o)));    // o_1 = BN(conv1(ReLU(o_0)))
   for (int k = 2; k < d; ++k) {
-    if (gather[k].defined()) all = torch::cat({all, o}, 1);  // t_k > 0 for every k >= 2 or none
-    const torch::Tensor z = detail::concat_links(o, all, gather[k]);     // [B, w + t_k, H, W]
+    torch::Tensor z = o;  // [B, w + t_k, H, W]: o_{k-1} and its links, in one gather from all
+    if (gather[k].defined()) {  // t_k > 0 for every k >= 2 or for none
+      all = torch::cat({all, o}, 1);
+      z = all.index_select(1, gather[k]);
+    }
     o = convs[k].forward(torch::relu(norms[k]->forward(z)));
   }
   return o;

@@ -29,8 +29,11 @@ torch::Tensor MlpCellImpl::forward(torch::Tensor x) {
   torch::Tensor all = h;                         // [h_0 .. h_{k-1}]: [B, k*w]
   h = layers[1]->forward(h);                     // h_1 = L1 h_0
   for (int k = 2; k < d; ++k) {
-    if (gather[k].defined()) all = torch::cat({all, h}, 1);  // t_k > 0 for every k >= 2 or none
-    const torch::Tensor z = detail::concat_links(h, all, gather[k]);  // [B, w + t_k]
+    torch::Tensor z = h;  // [B, w + t_k]: h_{k-1} and its links, in one gather from all
+    if (gather[k].defined()) {  // t_k > 0 for every k >= 2 or for none
+      all = torch::cat({all, h}, 1);
+      z = all.index_select(1, gather[k]);
+    }
     h = (k + 1 == d && classifier_) ? layers[k]->forward(z) : layers[k]->forward(act(z));
   }
   return h;
