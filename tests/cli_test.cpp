@@ -122,7 +122,7 @@ TEST(CliMass, ExamplesAndStandardArchitectures) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("NN-Mass     3392.000"), std::string::npos);
   EXPECT_NE(r.out.find("params      11,689,512"), std::string::npos);
-  r = run("mass --arch mobilenet_v2 --width-mult 1.1 --repeats 2,3,4,5,4,3,1");
+  r = run("mass --arch mobilenet_v2 --width-mult 1.1 --block-repeats 2,3,4,5,4,3,1");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("NN-Mass     1797.000"), std::string::npos);
 }
@@ -164,7 +164,7 @@ TEST(CliMassErrors, BadFlags) {
   expect_bad_input("mass --arch resnet19", "arch must be one of");
   expect_bad_input("mass", "no architecture given");
   expect_bad_input("mass --spec /nonexistent/spec.json", "nonexistent");
-  expect_bad_input("mass --arch mobilenet_v2 --repeats 1,2,3", "repeats must list 7 stages");
+  expect_bad_input("mass --arch mobilenet_v2 --block-repeats 1,2,3", "repeats must list 7 stages");
 }
 
 }  // namespace

@@ -8,5 +8,6 @@ namespace nnmass::cli {
 void register_mass(CLI::App& app);
 void register_build(CLI::App& app);
 void register_train(CLI::App& app);
+void register_isometry(CLI::App& app);
 
 }  // namespace nnmass::cli

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   nnmass::cli::register_mass(app);
   nnmass::cli::register_build(app);
   nnmass::cli::register_train(app);
+  nnmass::cli::register_isometry(app);
 
   try {
     app.parse(argc, argv);

@@ -124,7 +124,7 @@ void add_spec_flags(CLI::App* cmd, SpecFlags* f) {
   cmd->add_option("--width-per-group", f->width_per_group, "resnet: 64 standard, 128 Wide-ResNet-x2")
       ->group(r)->capture_default_str();
   cmd->add_option("--width-mult", f->width_mult, "mobilenet_v2: width multiplier")->group(r)->capture_default_str();
-  cmd->add_option("--repeats", f->repeats, "mobilenet_v2: blocks per stage (7 stages)")
+  cmd->add_option("--block-repeats", f->repeats, "mobilenet_v2: blocks per stage (7 stages)")
       ->group(r)->capture_default_str();
 }
 
@@ -198,10 +198,10 @@ std::vector<Spec> specs_from_flags(const SpecFlags& f, const CLI::App& cmd) {
     specs = {base};
   } else {
     if (cmd.count("--width-mult")) base.mobilenet.width_mult = f.width_mult;
-    if (cmd.count("--repeats")) {
+    if (cmd.count("--block-repeats")) {
       base.mobilenet.repeats.clear();
-      for (int64_t v : parse_list(f.repeats, ',', "--repeats"))
-        base.mobilenet.repeats.push_back(to_int(v, "--repeats"));
+      for (int64_t v : parse_list(f.repeats, ',', "--block-repeats"))
+        base.mobilenet.repeats.push_back(to_int(v, "--block-repeats"));
     }
     specs = {base};
   }

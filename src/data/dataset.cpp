@@ -40,15 +40,23 @@ Dataset idx_pair(const fs::path& dir, const std::string& prefix) {
   return {images.unsqueeze(1).to(torch::kFloat32).div_(255.0), labels.to(torch::kInt64)};
 }
 
-DataSplit load_idx(const fs::path& dir, const std::string& name) {
+// An empty data set shaped like `like` (for a split the caller does not need).
+Dataset empty_like(const Dataset& like) {
+  std::vector<int64_t> shape = like.inputs.sizes().vec();
+  shape[0] = 0;
+  return {torch::empty(shape), torch::empty({0}, torch::kInt64)};
+}
+
+DataSplit load_idx(const fs::path& dir, const std::string& name, bool need_train) {
   DataSplit split;
   split.name = name;
-  split.train = idx_pair(dir, "train");
   split.test = idx_pair(dir, "t10k");
-  split.classes = 1 + std::max(split.train.labels.max().item<int64_t>(),
-                               split.test.labels.max().item<int64_t>());
-  split.shape = split.train.inputs.sizes().slice(1).vec();
-  if (split.test.inputs.sizes().slice(1).vec() != split.shape)
+  split.train = need_train ? idx_pair(dir, "train") : empty_like(split.test);
+  int64_t max_label = split.test.labels.max().item<int64_t>();
+  if (need_train) max_label = std::max(max_label, split.train.labels.max().item<int64_t>());
+  split.classes = 1 + max_label;
+  split.shape = split.test.inputs.sizes().slice(1).vec();
+  if (split.train.inputs.sizes().slice(1).vec() != split.shape)
     throw IoError(dir.string() + ": train and test images differ in size");
   return split;
 }
@@ -112,7 +120,7 @@ DataSplit load_data(const DataOptions& o) {
     else if (fs::is_regular_file(dir / "train.bin"))
       split = load_cifar(dir, CifarKind::kCifar100);
     else if (!find_file(dir, "train-images-idx3-ubyte").empty())
-      split = load_idx(dir, o.source.empty() ? "fashion-mnist" : dir.filename().string());
+      split = load_idx(dir, o.source.empty() ? "fashion-mnist" : dir.filename().string(), o.need_train);
     else
       throw IoError(dir.string() + ": no data set found; expected train-images-idx3-ubyte[.gz] and its three "
                     "companions (MNIST format), data_batch_1..5.bin + test_batch.bin (CIFAR-10) or "

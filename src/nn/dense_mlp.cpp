@@ -23,10 +23,18 @@ torch::Tensor MlpCellImpl::act(const torch::Tensor& x) const {
   return activation_ == Activation::kElu ? torch::elu(x) : torch::relu(x);
 }
 
-torch::Tensor MlpCellImpl::forward(torch::Tensor x) {
+torch::Tensor MlpCellImpl::forward(torch::Tensor x) { return forward_traced(x, "", nullptr); }
+
+torch::Tensor MlpCellImpl::forward_traced(torch::Tensor x, const std::string& prefix,
+                                          std::vector<LayerTrace>* trace) {
   const int d = static_cast<int>(layers.size());
+  const auto record = [&](int k, LayerForm form, const torch::Tensor& input) {
+    if (trace) trace->push_back({prefix + "layer" + std::to_string(k), form, layers[k], input});
+  };
+  record(0, LayerForm::kActivateAfter, x);
   torch::Tensor h = act(layers[0]->forward(x));  // h_0 = phi(L0 x): [B, w]
   torch::Tensor all = h;                         // [h_0 .. h_{k-1}]: [B, k*w]
+  record(1, LayerForm::kLinear, h);
   h = layers[1]->forward(h);                     // h_1 = L1 h_0
   for (int k = 2; k < d; ++k) {
     torch::Tensor z = h;  // [B, w + t_k]: h_{k-1} and its links, in one gather from all
@@ -34,7 +42,9 @@ torch::Tensor MlpCellImpl::forward(torch::Tensor x) {
       all = torch::cat({all, h}, 1);
       z = all.index_select(1, gather[k]);
     }
-    h = (k + 1 == d && classifier_) ? layers[k]->forward(z) : layers[k]->forward(act(z));
+    const bool last = k + 1 == d && classifier_;
+    record(k, last ? LayerForm::kClassifier : LayerForm::kActivateBefore, z);
+    h = last ? layers[k]->forward(z) : layers[k]->forward(act(z));
   }
   return h;
 }
@@ -52,15 +62,30 @@ DenseMlpImpl::DenseMlpImpl(const Spec& spec, const Links& links) : spec_(spec), 
   }
 }
 
-torch::Tensor DenseMlpImpl::forward(torch::Tensor x) {
-  if (x.dim() < 2) throw SpecError("input must be [batch, features...], got a tensor of " + std::to_string(x.dim()) + " dimension(s)");
+torch::Tensor DenseMlpImpl::flattened_input(torch::Tensor x) const {
+  if (x.dim() < 2)
+    throw SpecError("input must be [batch, features...], got a tensor of " + std::to_string(x.dim()) +
+                    " dimension(s)");
   x = x.flatten(1);  // [B, ...] -> [B, features]
   const int64_t expected = cells_.front()->layers.front()->options.in_features();
   if (x.size(1) != expected)
     throw SpecError("input has " + std::to_string(x.size(1)) + " features per sample, the MLP expects " +
                     std::to_string(expected));
+  return x;
+}
+
+torch::Tensor DenseMlpImpl::forward(torch::Tensor x) {
+  x = flattened_input(x);
   for (auto& cell : cells_) x = cell->forward(x);
   return x;
+}
+
+std::vector<LayerTrace> DenseMlpImpl::trace(torch::Tensor x) {
+  x = flattened_input(x);
+  std::vector<LayerTrace> layers;
+  for (size_t c = 0; c < cells_.size(); ++c)
+    x = cells_[c]->forward_traced(x, "cell" + std::to_string(c) + ".", &layers);
+  return layers;
 }
 
 std::vector<LayerInfo> DenseMlpImpl::layer_table() const {

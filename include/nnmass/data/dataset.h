@@ -35,6 +35,7 @@ struct DataOptions {
   int64_t limit_test = 0;      // keep only the first N test samples (0: all)
   int num_seg = 20;            // synthetic sets: alternating label segments
   uint64_t seed = 0;           // synthetic sets: generator seed
+  bool need_train = true;      // false: skip reading the training split (it is left empty)
 };
 
 // Loads the data set `options.source` names. IoError with the path and the fix if it cannot.

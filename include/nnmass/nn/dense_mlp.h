@@ -10,6 +10,22 @@
 
 namespace nnmass {
 
+// How a layer maps its input z to its output, for layer-wise Jacobians (method spec §3.2).
+enum class LayerForm {
+  kActivateAfter,   // h = phi(L z): layer 0 of a cell
+  kLinear,          // h = L z: layer 1
+  kActivateBefore,  // h = L phi(z): layers 2.. (z = [h_{k-1}, links])
+  kClassifier,      // h = L z: the network's last layer (no activation)
+};
+
+// One layer seen during a forward pass: its Linear, its form and the input it received.
+struct LayerTrace {
+  std::string name;        // "cell0.layer5"
+  LayerForm form;
+  torch::nn::Linear linear;
+  torch::Tensor input;     // z: [B, fan_in]
+};
+
 // One cell: its Linear layers and, per layer, the columns of [h_0 .. h_{k-1}] it gathers.
 class MlpCellImpl : public torch::nn::Module {
  public:
@@ -17,6 +33,8 @@ class MlpCellImpl : public torch::nn::Module {
               Activation activation);
   // x: [B, in] -> [B, out]
   torch::Tensor forward(torch::Tensor x);
+  // The same, appending each layer's input and form to `trace` (named with `prefix`).
+  torch::Tensor forward_traced(torch::Tensor x, const std::string& prefix, std::vector<LayerTrace>* trace);
   std::vector<torch::nn::Linear> layers;
   std::vector<torch::Tensor> gather;  // gather[k]: int64 [t_k] column indices, empty if t_k = 0
 
@@ -32,8 +50,12 @@ class DenseMlpImpl : public NetworkImpl {
   DenseMlpImpl(const Spec& spec, const Links& links);
   torch::Tensor forward(torch::Tensor x) override;  // [B, ...] flattened to [B, features]
   std::vector<LayerInfo> layer_table() const override;
+  // A forward pass that records every layer's input (for the isometry analysis).
+  std::vector<LayerTrace> trace(torch::Tensor x);
+  Activation activation() const { return spec_.activation; }
 
  private:
+  torch::Tensor flattened_input(torch::Tensor x) const;  // [B, features], checked
   Spec spec_;
   Links links_;
   std::vector<MlpCell> cells_;

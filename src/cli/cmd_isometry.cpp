@@ -1,0 +1,199 @@
+// `nnmass isometry`: layer-wise dynamical isometry at initialization (method spec §3) of one
+// dense MLP or a grid of them, each over --repeats fresh topologies, on real inputs; beside each
+// model the Gaussian-matrix theory check of spec §3.3.
+#include <chrono>
+#include <cmath>
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.h"
+#include "cli/data_fit.h"
+#include "cli/spec_options.h"
+#include "nnmass/analysis/isometry.h"
+#include "nnmass/cost.h"
+#include "nnmass/error.h"
+#include "nnmass/mass.h"
+#include "nnmass/spec_json.h"
+#include "nnmass/table.h"
+
+namespace nnmass::cli {
+namespace {
+
+struct IsometryCliOptions {
+  SpecFlags spec;
+  DataOptions data;
+  int64_t samples = 10000;  // the official ldi.py uses the whole 10,000-image test set
+  std::string init = "default";
+  double sigma = 1.0;
+  std::string derivative = "correct";
+  int repeats = 1;
+  uint64_t seed = 0;
+  int64_t batch_size = 1000;
+  int theory_draws = 200;
+  int threads = 1;
+  bool layers = false;
+  bool json = false;
+  std::string load;  // --load: measure a saved model (e.g. a trained one)
+};
+
+struct ModelIsometry {
+  Spec spec;
+  std::vector<IsometryResult> repeats;
+  double seconds = 0;  // measurement time (building excluded), all repeats
+  double theory = 0;
+  double mean() const {
+    double s = 0;
+    for (const auto& r : repeats) s += r.mean;
+    return s / repeats.size();
+  }
+  double spread() const {  // std of the per-topology means
+    if (repeats.size() < 2) return 0;
+    double m = mean(), s = 0;
+    for (const auto& r : repeats) s += (r.mean - m) * (r.mean - m);
+    return std::sqrt(s / (repeats.size() - 1));
+  }
+  double std() const {
+    double s = 0;
+    for (const auto& r : repeats) s += r.std;
+    return s / repeats.size();
+  }
+};
+
+IsometryResult measure_timed(DenseMlpImpl& mlp, const IsometryCliOptions& opt, const torch::Tensor& inputs,
+                             double* seconds) {
+  IsometryOptions options;
+  options.derivative = parse_derivative(opt.derivative, "--derivative");
+  options.batch_size = opt.batch_size;
+  const auto start = std::chrono::steady_clock::now();
+  IsometryResult result = measure_isometry(mlp, inputs, options);
+  *seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+IsometryResult measure_once(const Spec& spec, const IsometryCliOptions& opt, const InitOptions& init,
+                            const torch::Tensor& inputs, double* seconds) {
+  const Links links = draw_links(spec, init.seed);
+  const Network network = build_network(spec, &links, init);
+  return measure_timed(*std::dynamic_pointer_cast<DenseMlpImpl>(network), opt, inputs, seconds);
+}
+
+nlohmann::json to_json(const ModelIsometry& m, const IsometryCliOptions& opt) {
+  nlohmann::json repeats = nlohmann::json::array();
+  for (size_t r = 0; r < m.repeats.size(); ++r) {
+    nlohmann::json layers = nlohmann::json::array();
+    for (const auto& l : m.repeats[r].layers)
+      layers.push_back({{"name", l.name}, {"rows", l.rows}, {"cols", l.cols}, {"mean", l.mean}, {"std", l.std}, {"count", l.count}});
+    repeats.push_back({{"seed", opt.seed + r}, {"mean", m.repeats[r].mean}, {"std", m.repeats[r].std},
+                       {"count", m.repeats[r].count}, {"layers", layers}});
+  }
+  const Cost cost = count_cost(m.spec);
+  return {{"spec", spec_to_json(m.spec)}, {"nn_mass", nn_mass(m.spec)}, {"params", cost.params},
+          {"flops", cost.flops}, {"init", opt.init}, {"sigma", opt.sigma}, {"derivative", opt.derivative},
+          {"mean", m.mean()}, {"std", m.std()}, {"mean_spread", m.spread()},
+          {"theory_gaussian_mean", m.theory}, {"seconds", m.seconds}, {"repeats", repeats}};
+}
+
+void print_table(const std::vector<ModelIsometry>& models, const IsometryCliOptions& opt, const std::string& data) {
+  std::cout << "layer-wise Jacobian singular values at init: " << data << ", " << opt.samples << " samples, init "
+            << opt.init << ", " << opt.derivative << " derivative, " << opt.repeats << " topolog"
+            << (opt.repeats == 1 ? "y" : "ies") << " per model\n\n";
+  Table table({"model", "d", "w", "t_c", "NN-Mass", "params", "mean σ", "± topologies", "std σ",
+               "Gaussian σ̄(w, m)"});
+  for (size_t k = 0; k < models.size(); ++k) {
+    const ModelIsometry& m = models[k];
+    const Cell& c = m.spec.cells.front();
+    table.add_row({std::to_string(k), std::to_string(c.depth), std::to_string(c.width), std::to_string(c.tc),
+                   fixed(nn_mass(m.spec), 3), group_digits(count_cost(m.spec).params), fixed(m.mean(), 4),
+                   fixed(m.spread(), 4), fixed(m.std(), 4), fixed(m.theory, 3)});
+  }
+  std::cout << table.render();
+  if (!opt.layers) return;
+  for (size_t k = 0; k < models.size(); ++k) {
+    Table layers({"layer", "jacobian", "mean σ", "std σ"});
+    for (const auto& l : models[k].repeats.front().layers)
+      layers.add_row({l.name, std::to_string(l.rows) + "x" + std::to_string(l.cols), fixed(l.mean, 4), fixed(l.std, 4)});
+    std::cout << "\nmodel " << k << ", first topology\n" << layers.render();
+  }
+}
+
+void run_isometry(IsometryCliOptions& opt, const CLI::App& cmd) {
+  if (opt.repeats < 1) throw SpecError("--repeats must be at least 1, got " + std::to_string(opt.repeats));
+  if (opt.samples < 1) throw SpecError("--samples must be at least 1, got " + std::to_string(opt.samples));
+  set_torch_threads(opt.threads);
+  std::vector<Spec> specs;
+  std::optional<LoadedModel> loaded;
+  if (!opt.load.empty()) {
+    loaded = load_model(opt.load);
+    specs = {loaded->spec};
+  } else {
+    specs = specs_from_flags(opt.spec, cmd);
+  }
+  for (const Spec& s : specs)
+    if (s.family != Family::kMlp)
+      throw SpecError("isometry supports the dense MLP only for now (layer Jacobians of " + to_string(s.family) +
+                      " are not implemented); use --family mlp");
+  opt.data.limit_test = opt.samples;
+  opt.data.need_train = false;  // only test images are used
+  const DataSplit data = load_data(opt.data);
+  const torch::Tensor inputs = data.test.inputs;
+  std::vector<ModelIsometry> models;
+  for (const Spec& flag_spec : specs) {
+    ModelIsometry m;
+    m.spec = fit_spec_to_data(flag_spec, data, opt.spec, cmd);
+    if (loaded) {
+      auto mlp = std::dynamic_pointer_cast<DenseMlpImpl>(loaded->network);
+      m.repeats.push_back(measure_timed(*mlp, opt, inputs, &m.seconds));
+    }
+    for (int r = 0; !loaded && r < opt.repeats; ++r) {
+      const InitOptions init{parse_init(opt.init, "--init"), opt.sigma, opt.seed + r};
+      m.repeats.push_back(measure_once(m.spec, opt, init, inputs, &m.seconds));
+    }
+    m.theory = gaussian_mean_singular_value(m.spec.cells.front().width, nn_mass(m.spec), opt.theory_draws, opt.seed);
+    models.push_back(std::move(m));
+  }
+  if (opt.json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& m : models) out.push_back(to_json(m, opt));
+    std::cout << (models.size() == 1 ? out[0] : out).dump(2) << "\n";
+  } else {
+    print_table(models, opt, data.name);
+  }
+}
+
+}  // namespace
+
+void register_isometry(CLI::App& app) {
+  auto opt = std::make_shared<IsometryCliOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "isometry",
+      "Layer-wise dynamical isometry: mean and std of the singular values of every layer's\n"
+      "Jacobian (w.r.t. its concatenated input) at initialization, pooled over layers and test\n"
+      "images, for dense MLPs; beside it the mean singular value of a w x (w + m/2) Gaussian\n"
+      "matrix (the theory check). Comma lists in --depth/--width/--tc give a grid of models.\n"
+      "Examples:\n"
+      "  nnmass isometry --family mlp --width 8 --depth 16 --tc 0,4,8,12 --repeats 5\n"
+      "  nnmass isometry --family mlp --width 8 --depth 32 --tc 8 --derivative reference --json");
+  add_spec_flags(cmd, &opt->spec);
+  const std::string g = "Isometry";
+  cmd->add_option("--data", opt->data.source, "Data set whose test images are the inputs [default: Fashion-MNIST]")->group(g);
+  cmd->add_option("--samples", opt->samples, "Test images used")->group(g)->capture_default_str();
+  cmd->add_option("--init", opt->init, "default | gaussian | orthogonal")->group(g)->capture_default_str();
+  cmd->add_option("--sigma", opt->sigma, "Gaussian std / orthogonal gain")->group(g)->capture_default_str();
+  cmd->add_option("--derivative", opt->derivative,
+                  "correct | reference (the official code's ELU derivative: exp(x) for x > 0, else 0)")
+      ->group(g)->capture_default_str();
+  cmd->add_option("--repeats", opt->repeats, "Fresh topologies (and weights) per model, seeds seed..seed+K-1")
+      ->group(g)->capture_default_str();
+  cmd->add_option("--seed", opt->seed, "First seed")->group(g)->capture_default_str();
+  cmd->add_option("--batch-size", opt->batch_size, "Samples per chunk")->group(g)->capture_default_str();
+  cmd->add_option("--theory-draws", opt->theory_draws, "Gaussian matrices drawn for the theory check")
+      ->group(g)->capture_default_str();
+  cmd->add_option("--threads", opt->threads, "Torch threads (0: one per core)")->group(g)->capture_default_str();
+  cmd->add_option("--load", opt->load, "Measure a saved model file (nnmass build/train --save/--out) instead")
+      ->group(g)->check(CLI::ExistingFile);
+  cmd->add_flag("--per-layer", opt->layers, "Also print per-layer means (first topology of each model)")->group("Output");
+  cmd->add_flag("--json", opt->json, "Print JSON (an object, or an array for a grid)")->group("Output");
+  cmd->callback([opt, cmd] { run_isometry(*opt, *cmd); });
+}
+
+}  // namespace nnmass::cli
