@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/data_fit.h"
+#include "cli/train_flags.h"
 #include "cli/spec_options.h"
 #include "nnmass/cost.h"
 #include "nnmass/error.h"
@@ -30,18 +31,6 @@ struct TrainCliOptions {
   std::string out;
   bool no_augment = false;
 };
-
-// Recipes of the official code (spec §4): Adam 1e-3, batch 100 for MLPs on MNIST-like data;
-// SGD 0.1, momentum 0.9, wd 5e-4, cosine, batch 128, crop + flip for CIFAR. Flags override.
-void apply_recipe_defaults(const DataSplit& data, const CLI::App& cmd, TrainOptions* t, bool no_augment) {
-  const bool cifar = data.augment_crop_flip;
-  if (!cmd.count("--optimizer")) t->optimizer = cifar ? "sgd" : "adam";
-  if (!cmd.count("--lr")) t->lr = t->optimizer == "sgd" ? 0.1 : 1e-3;
-  if (!cmd.count("--weight-decay")) t->weight_decay = t->optimizer == "sgd" && cifar ? 5e-4 : 0.0;
-  if (!cmd.count("--schedule")) t->schedule = cifar ? "cosine" : "constant";
-  if (!cmd.count("--batch-size")) t->batch_size = cifar ? 128 : 100;
-  t->augment = cifar && !no_augment;
-}
 
 void write_outputs(const std::string& dir, const Spec& spec, const std::optional<Links>& links) {
   std::error_code ec;
@@ -121,37 +110,18 @@ void register_train(CLI::App& app) {
       "  nnmass train --family cnn --depth 6 --width 16:32:64 --tc 8:16:32 --data cifar-10-batches-bin\n"
       "  nnmass train --family mlp --width 8 --depth 16 --tc 4 --data circle --epochs 200 --out runs/c");
   add_spec_flags(cmd, &opt->spec);
-  const std::string d = "Data";
-  cmd->add_option("--data", opt->data.source,
-                  "A folder with MNIST-format IDX files or CIFAR-10/100 binary files, or linear | "
-                  "circle (synthetic) [default: Fashion-MNIST in /usr/share/datasets/fashion-mnist]")->group(d);
-  cmd->add_option("--limit-train", opt->data.limit_train, "Use only the first N training samples (0: all)")
-      ->group(d)->capture_default_str();
-  cmd->add_option("--limit-test", opt->data.limit_test, "Use only the first N test samples (0: all)")
-      ->group(d)->capture_default_str();
-  cmd->add_option("--num-seg", opt->data.num_seg, "Synthetic sets: label segments")->group(d)->capture_default_str();
-  const std::string r = "Training";
-  TrainOptions& t = opt->train;
-  cmd->add_option("--epochs", t.epochs, "Epochs")->group(r)->capture_default_str();
-  cmd->add_option("--optimizer", t.optimizer, "adam | sgd [default: adam; sgd on CIFAR]")->group(r);
-  cmd->add_option("--lr", t.lr, "Learning rate [default: 1e-3 adam, 0.1 sgd]")->group(r);
-  cmd->add_option("--momentum", t.momentum, "SGD momentum")->group(r)->capture_default_str();
-  cmd->add_flag("--nesterov", t.nesterov, "SGD with Nesterov momentum")->group(r);
-  cmd->add_option("--weight-decay", t.weight_decay, "L2 weight decay [default: 0; 5e-4 sgd on CIFAR]")->group(r);
-  cmd->add_option("--schedule", t.schedule, "constant | step | cosine [default: constant; cosine on CIFAR]")->group(r);
-  cmd->add_option("--step-size", t.step_size, "step schedule: epochs between decays")->group(r)->capture_default_str();
-  cmd->add_option("--gamma", t.gamma, "step schedule: decay factor")->group(r)->capture_default_str();
-  cmd->add_option("--batch-size", t.batch_size, "Batch size [default: 100; 128 on CIFAR]")->group(r);
-  cmd->add_flag("--no-augment", opt->no_augment, "No random crop + flip on CIFAR")->group(r);
-  cmd->add_option("--seed", t.seed, "Seed of links, weights, shuffling and augmentation")->group(r)->capture_default_str();
-  cmd->add_option("--init", opt->init, "default | gaussian | orthogonal")->group(r)->capture_default_str();
-  cmd->add_option("--sigma", opt->sigma, "Gaussian std / orthogonal gain")->group(r)->capture_default_str();
+  add_data_flags(cmd, &opt->data);
+  add_recipe_flags(cmd, &opt->train, &opt->no_augment);
+  cmd->add_option("--seed", opt->train.seed, "Seed of links, weights, shuffling and augmentation")
+      ->group("Training")->capture_default_str();
+  cmd->add_option("--init", opt->init, "default | gaussian | orthogonal")->group("Training")->capture_default_str();
+  cmd->add_option("--sigma", opt->sigma, "Gaussian std / orthogonal gain")->group("Training")->capture_default_str();
   const std::string x = "Execution and output";
   cmd->add_option("--threads", opt->threads, "Torch threads (0: 1 for small models, else one per core)")->group(x)->capture_default_str();
-  cmd->add_option("--device", t.device, "cpu | cuda")->group(x)->capture_default_str();
+  cmd->add_option("--device", opt->train.device, "cpu | cuda")->group(x)->capture_default_str();
   cmd->add_option("--out", opt->out, "Folder for spec.json, links.json, metrics.jsonl, checkpoint.pt, model.pt, result.json")
       ->group(x);
-  cmd->add_flag("--resume", t.resume, "Continue from --out's checkpoint (same flags: same result)")->group(x);
+  cmd->add_flag("--resume", opt->train.resume, "Continue from --out's checkpoint (same flags: same result)")->group(x);
   cmd->callback([opt, cmd] { run_train(*opt, *cmd); });
 }
 

@@ -9,5 +9,7 @@ void register_mass(CLI::App& app);
 void register_build(CLI::App& app);
 void register_train(CLI::App& app);
 void register_isometry(CLI::App& app);
+void register_sweep(CLI::App& app);
+void register_report(CLI::App& app);
 
 }  // namespace nnmass::cli

@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
   nnmass::cli::register_build(app);
   nnmass::cli::register_train(app);
   nnmass::cli::register_isometry(app);
+  nnmass::cli::register_sweep(app);
+  nnmass::cli::register_report(app);
 
   try {
     app.parse(argc, argv);
