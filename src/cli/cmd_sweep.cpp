@@ -137,7 +137,10 @@ void run_sweep_command(SweepCliOptions& o, const CLI::App& cmd) {
   config.ldi_derivative = parse_derivative(o.derivative, "--derivative");
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   config.jobs = o.jobs > 0 ? o.jobs : cores;
-  set_torch_threads(config.jobs > 1 ? 1 : 0);  // parallel runs each get one thread
+  int threads = 1;  // parallel runs each get one thread; one run alone gets what its size needs
+  for (const Spec& s : config.specs)
+    if (config.jobs == 1 && choose_threads(0, s, config.train.batch_size) == 0) threads = 0;
+  set_torch_threads(threads);
 
   const std::vector<SweepRun> all = plan_sweep(config, data);
   const std::vector<SweepRun> runs = shard_runs(all, shard_k, shard_n);

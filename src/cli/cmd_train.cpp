@@ -40,15 +40,6 @@ void write_outputs(const std::string& dir, const Spec& spec, const std::optional
   if (links) write_file_atomic(dir + "/links.json", links_to_json(*links).dump() + "\n");
 }
 
-// --threads 0: one thread for small models, one per core otherwise. A w8 d32 MLP trains as fast
-// on one thread as on two on an idle machine, and ~4x faster when the other core is busy (OpenMP
-// threads spin-wait for each other), so small models never ask for more than one.
-int choose_threads(int requested, const Spec& spec, int batch_size) {
-  constexpr double kSmallBatchMacs = 5e7;
-  if (requested > 0) return requested;
-  return static_cast<double>(count_cost(spec).macs) * batch_size < kSmallBatchMacs ? 1 : 0;
-}
-
 void run_train(TrainCliOptions& opt, const CLI::App& cmd) {
   const std::vector<Spec> specs = specs_from_flags(opt.spec, cmd);
   if (specs.size() != 1)

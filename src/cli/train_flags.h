@@ -17,4 +17,8 @@ void add_recipe_flags(CLI::App* cmd, TrainOptions* train, bool* no_augment);
 // momentum 0.9, wd 5e-4, cosine, batch 128, crop + flip on CIFAR. Flags given override.
 void apply_recipe_defaults(const DataSplit& data, const CLI::App& cmd, TrainOptions* train, bool no_augment);
 
+// Torch threads for --threads `requested` (0: automatic): one for small models (where OpenMP's
+// fork-join costs more than it saves), 0 (one per core) otherwise.
+int choose_threads(int requested, const Spec& spec, int batch_size);
+
 }  // namespace nnmass::cli

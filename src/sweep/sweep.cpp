@@ -152,7 +152,10 @@ int run_sweep(const std::vector<SweepRun>& runs, const SweepConfig& config, cons
   std::atomic<size_t> next{0};
   std::mutex store_mutex;
   std::exception_ptr failure;
+  const int jobs = std::max(1, std::min<int>(config.jobs, static_cast<int>(pending.size())));
   const auto worker = [&] {
+    // OpenMP's thread count is per thread: a new thread would use every core for each of its ops.
+    if (jobs > 1) torch::set_num_threads(1);
     for (size_t i; (i = next++) < pending.size();) {
       const RunRecord record = execute_run(*pending[i], config, data);
       std::lock_guard<std::mutex> lock(store_mutex);
@@ -166,7 +169,6 @@ int run_sweep(const std::vector<SweepRun>& runs, const SweepConfig& config, cons
       if (progress) progress(record, ++done, total);
     }
   };
-  const int jobs = std::max(1, std::min<int>(config.jobs, static_cast<int>(pending.size())));
   std::vector<std::thread> threads;
   for (int j = 1; j < jobs; ++j) threads.emplace_back(worker);
   worker();
