@@ -63,3 +63,30 @@ void BM_MassLoop_Mlp_w8_d32(benchmark::State& state) {
 BENCHMARK(BM_MassCost_Mlp_w8_d32);
 BENCHMARK(BM_MassCost_Cnn_3cells);
 BENCHMARK(BM_MassLoop_Mlp_w8_d32);
+
+#include "nnmass/design.h"
+
+namespace {
+
+// The design search over a 3-cell dense CNN space of 812,500 candidates: 13 depths x 4 widths x
+// 25^3 t_c triples (issue 7's target: >= 1e6 candidates per second). items/s = candidates/s.
+void BM_DesignSearch_Cnn3(benchmark::State& state) {
+  const nnmass::Spec reference = cnn_3_cells();
+  nnmass::DesignSpace space;
+  for (int d = 4; d <= 16; ++d) space.depths.push_back(d);
+  space.widths = {8, 16, 24, 32};
+  for (int t = 0; t < 25; ++t) space.tcs.push_back(t);
+  nnmass::DesignConstraints constraints;
+  constraints.target_mass = nnmass::nn_mass(reference);
+  int64_t evaluated = 0;
+  for (auto _ : state) {
+    const auto result = nnmass::design_search(reference, space, constraints, nnmass::Objective::kParams);
+    evaluated += result.evaluated;
+    benchmark::DoNotOptimize(result.best);
+  }
+  state.SetItemsProcessed(evaluated);
+}
+
+}  // namespace
+
+BENCHMARK(BM_DesignSearch_Cnn3)->Unit(benchmark::kMillisecond);

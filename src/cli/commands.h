@@ -11,5 +11,6 @@ void register_train(CLI::App& app);
 void register_isometry(CLI::App& app);
 void register_sweep(CLI::App& app);
 void register_report(CLI::App& app);
+void register_design(CLI::App& app);
 
 }  // namespace nnmass::cli

@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   nnmass::cli::register_isometry(app);
   nnmass::cli::register_sweep(app);
   nnmass::cli::register_report(app);
+  nnmass::cli::register_design(app);
 
   try {
     app.parse(argc, argv);
