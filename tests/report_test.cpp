@@ -407,7 +407,9 @@ TEST(CliSweepReport, SweepResumeReportAndBadShard) {
   EXPECT_TRUE(fs::is_regular_file(out + "/runs.csv"));
   EXPECT_EQ(slurp(dir.file("all.csv")), runs_to_csv(read_runs({db})));
   EXPECT_NE(slurp(out + "/report.md").find("8 finished runs (0 failed)"), std::string::npos);
-  if (gnuplot_available()) EXPECT_TRUE(fs::is_regular_file(out + "/plots/acc_vs_nnmass.png"));
+  if (gnuplot_available()) {
+    EXPECT_TRUE(fs::is_regular_file(out + "/plots/acc_vs_nnmass.png"));
+  }
   EXPECT_NE(r.out.find("NN-Mass"), std::string::npos) << r.out;  // the terminal summary table
 
   // Bad input: exit 2, one `error:` line, nothing written.

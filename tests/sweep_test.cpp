@@ -291,7 +291,9 @@ TEST(RunStore, FieldListMatchesTheRecord) {
     fields[k].set(r, fields[k].get(full));
     EXPECT_TRUE(same_value(fields[k].get(r), fields[k].get(full))) << fields[k].name;
     for (size_t j = 0; j < fields.size(); ++j)
-      if (j != k) EXPECT_TRUE(same_value(fields[j].get(r), fields[j].get(blank))) << fields[k].name << " wrote " << fields[j].name;
+      if (j != k) {
+        EXPECT_TRUE(same_value(fields[j].get(r), fields[j].get(blank))) << fields[k].name << " wrote " << fields[j].name;
+      }
     const std::string type = fields[k].sql_type;
     const FieldValue v = fields[k].get(full);
     EXPECT_EQ(type, std::holds_alternative<int64_t>(v) ? "INTEGER" : std::holds_alternative<double>(v) ? "REAL" : "TEXT")

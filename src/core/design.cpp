@@ -2,6 +2,7 @@
 #include "nnmass/design.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <functional>
 
@@ -13,27 +14,36 @@ namespace {
 
 [[noreturn]] void fail(const std::string& m) { throw SpecError(m); }
 
-void check_list(const std::vector<int>& v, int lo, const char* name) {
+// The spec's own limits (spec.cpp), so that every candidate is a valid spec.
+constexpr int kMaxDepth = 100000;
+constexpr int kMaxWidth = 1 << 20;
+constexpr double kMaxWidthMult = 64;
+
+void check_list(const std::vector<int>& v, int lo, int hi, const char* name) {
   if (v.empty()) fail(std::string("design space: ") + name + " is empty");
   for (int x : v)
-    if (x < lo) fail(std::string("design space: ") + name + " values must be at least " + std::to_string(lo) + ", got " + std::to_string(x));
+    if (x < lo || x > hi)
+      fail(std::string("design space: ") + name + " values must be between " + std::to_string(lo) + " and " +
+           std::to_string(hi) + ", got " + std::to_string(x));
 }
 
 void validate_space(const Spec& ref, const DesignSpace& s) {
   if (is_dense(ref.family)) {
-    check_list(s.depths, 3, "depths");
-    check_list(s.widths, 1, "widths");
-    check_list(s.tcs, 0, "tcs");
+    check_list(s.depths, 3, kMaxDepth, "depths");
+    int max_ratio = 1;  // later cells scale the first cell's width by the reference's ratios
+    for (const Cell& c : ref.cells) max_ratio = std::max(max_ratio, (c.width + ref.cells[0].width - 1) / ref.cells[0].width);
+    check_list(s.widths, 1, kMaxWidth / max_ratio, "widths");
+    check_list(s.tcs, 0, INT32_MAX, "tcs");
     return;
   }
   if (ref.family != Family::kMobileNetV2)
     fail("design supports the dense families and mobilenet_v2, not " + to_string(ref.family));
   if (s.width_mults.empty()) fail("design space: width_mults is empty");
   for (double w : s.width_mults)
-    if (!(w > 0)) fail("design space: width multipliers must be positive");
+    if (!(w > 0 && w <= kMaxWidthMult)) fail("design space: width_mults must be positive (at most 64)");
   if (s.repeats_min.size() != 7 || s.repeats_max.size() != 7) fail("design space: repeats ranges need 7 stages");
   for (int k = 0; k < 7; ++k)
-    if (s.repeats_min[k] < 0 || s.repeats_max[k] < s.repeats_min[k])
+    if (s.repeats_min[k] < 0 || s.repeats_max[k] < s.repeats_min[k] || s.repeats_max[k] > kMaxDepth)
       fail("design space: stage " + std::to_string(k) + " repeats range " + std::to_string(s.repeats_min[k]) + ".." +
            std::to_string(s.repeats_max[k]) + " is empty or negative");
 }
@@ -58,7 +68,7 @@ void for_each_candidate(const Spec& ref, const DesignSpace& s, const std::functi
             const int tc = s.tcs[index[c]];
             const int64_t saturation = int64_t{spec.cells[c].width} * (d - 2);
             // Keep the first listed value at or past saturation, skip the rest.
-            if (tc > saturation)
+            if (tc >= saturation)
               for (size_t j = 0; j < index[c]; ++j)
                 if (s.tcs[j] >= saturation) saturated_dup = true;
             spec.cells[c].tc = tc;
