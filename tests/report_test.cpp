@@ -18,6 +18,7 @@
 #include <limits>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "nnmass/error.h"
@@ -355,6 +356,42 @@ TEST(WriteReport, GroupsAndErrors) {
   EXPECT_NE(slurp(write_report(runs, one_bucket).markdown).find("| 1.00 – 6.00 | 12 | 4, 8 |"), std::string::npos);
 }
 
+// KNOWN BUG (disabled until fixed in src/report/report.cpp): groups are keyed by their text in a
+// std::map<std::string, ...>, so depths 4, 8, 16 are listed "16, 4, 8" in the per-group sections
+// and the accuracy-by-depth table (and the plot legends). Run with --gtest_also_run_disabled_tests.
+TEST(WriteReport, GroupsAreListedInNumericOrder) {
+  ScratchDir dir;
+  std::vector<RunRecord> runs;
+  for (int depth : {16, 4, 8})
+    for (int seed : {0, 1}) runs.push_back(run(depth, 0, seed, depth / 4.0, 10 * depth, 1.0, 0.5 + 0.01 * depth + 0.001 * seed));
+  ReportOptions o;
+  o.out_dir = dir.file("order");
+  o.plots = false;
+  const std::string md = slurp(write_report(runs, o).markdown);
+  const size_t d4 = md.find("**depth 4**"), d8 = md.find("**depth 8**"), d16 = md.find("**depth 16**");
+  ASSERT_TRUE(d4 != std::string::npos && d8 != std::string::npos && d16 != std::string::npos) << md;
+  EXPECT_LT(d4, d8) << md;
+  EXPECT_LT(d8, d16) << md;
+  const size_t t4 = md.find("\n| 4 | 2 |"), t8 = md.find("\n| 8 | 2 |"), t16 = md.find("\n| 16 | 2 |");
+  ASSERT_TRUE(t4 != std::string::npos && t8 != std::string::npos && t16 != std::string::npos) << md;
+  EXPECT_LT(t4, t8) << md;
+  EXPECT_LT(t8, t16) << md;
+}
+
+// KNOWN BUG (disabled until fixed in src/report/report.cpp, plot()): paths are pasted into the
+// gnuplot script and the shell command between single quotes without escaping, so an out_dir
+// with an apostrophe makes gnuplot fail ("Cannot load input from 'its/plots/...'"), and the
+// error blames a missing gnuplot; a crafted --out could run a shell command.
+TEST(WriteReport, PlotsInAFolderWithAnApostrophe) {
+  if (!gnuplot_available()) GTEST_SKIP() << "gnuplot is not installed";
+  ScratchDir dir;
+  ReportOptions o;
+  o.out_dir = dir.file("it's/report");
+  const ReportFiles f = write_report(sweep_runs(), o);
+  EXPECT_EQ(f.plots.size(), 6u);
+  EXPECT_TRUE(fs::is_regular_file(dir.file("it's/report/plots/acc_vs_nnmass.png")));
+}
+
 // ---------------------------------------------------------------------------------------------
 // The command-line verbs, end to end (the binary's path comes from the build: NNMASS_BIN).
 
@@ -427,6 +464,22 @@ TEST(CliSweepReport, SweepResumeReportAndBadShard) {
   EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   EXPECT_FALSE(fs::exists(dir.file("bad-report")));
+}
+
+// KNOWN BUG (disabled until fixed in src/cli/cmd_sweep.cpp, parse_shard): sscanf("%d/%d")
+// ignores what follows the two numbers, so "--shard 0/1x" (or "1/4/8") is accepted as 0/1.
+TEST(CliSweepReport, ShardWithTrailingTextIsRejected) {
+#ifndef NNMASS_BIN
+  GTEST_SKIP() << "built without NNMASS_BIN (the nnmass binary's path)";
+#endif
+  ScratchDir dir;
+  for (const char* shard : {"0/1x", "1/4/8"}) {
+    const Result r = run_cli(dir, "sweep --data circle --limit-train 60 --limit-test 20 --family mlp --width 4 "
+                                  "--depth 4 --tc 0 --epochs 1 --ldi-samples 0 --jobs 1 --db '" +
+                                      dir.file("x.sqlite") + "' --shard=" + shard);
+    EXPECT_EQ(r.code, 2) << shard << ": " << r.out << r.err;
+    EXPECT_NE(r.err.find("--shard"), std::string::npos) << r.err;
+  }
 }
 
 }  // namespace

@@ -84,8 +84,7 @@ double reference_r2(const Vec& x, const Vec& y) {
   return 1.0 - ss_res / ss_tot;
 }
 
-// A deterministic pseudo-random permutation-free sample: 64-bit LCG (Knuth's MMIX constants)
-// mapped to [0, 1). Values are distinct with overwhelming probability; the test checks it.
+// A deterministic pseudo-random sample: a 64-bit LCG (Knuth's MMIX constants) mapped to [0, 1). Values are distinct with overwhelming probability; the test checks it.
 Vec lcg_sample(size_t n, uint64_t seed) {
   Vec v(n);
   uint64_t s = seed;

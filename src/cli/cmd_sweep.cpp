@@ -109,7 +109,8 @@ std::vector<uint64_t> parse_seeds(const SweepCliOptions& o) {
 
 void parse_shard(const std::string& text, int* k, int* n) {
   if (text.empty()) return;
-  if (std::sscanf(text.c_str(), "%d/%d", k, n) != 2 || *n < 1 || *k < 0 || *k >= *n)
+  char tail = 0;
+  if (std::sscanf(text.c_str(), "%d/%d%c", k, n, &tail) != 2 || *n < 1 || *k < 0 || *k >= *n)
     throw SpecError("--shard must be k/N with 0 <= k < N (e.g. 3/8), got \"" + text + "\"");
 }
 

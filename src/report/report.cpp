@@ -21,6 +21,36 @@ namespace fs = std::filesystem;
 
 using Getter = double (*)(const RunRecord&);
 
+// Group labels in natural order: numbers by value (depth 4 < 8 < 16), other text alphabetically.
+struct GroupLess {
+  static bool number(const std::string& s, double* v) {
+    char* end = nullptr;
+    *v = std::strtod(s.c_str(), &end);
+    return !s.empty() && *end == '\0';
+  }
+  bool operator()(const std::string& a, const std::string& b) const {
+    double x = 0, y = 0;
+    const bool na = number(a, &x), nb = number(b, &y);
+    if (na && nb) return x < y;
+    if (na != nb) return na;  // numbers first
+    return a < b;
+  }
+};
+
+// A path inside a single-quoted gnuplot string ('' stands for ').
+std::string gnuplot_quoted(const std::string& path) {
+  std::string q = "'";
+  for (char c : path) q += c == '\'' ? std::string("''") : std::string(1, c);
+  return q + "'";
+}
+
+// A path as one single-quoted shell word ('\'' stands for ').
+std::string shell_quoted(const std::string& path) {
+  std::string q = "'";
+  for (char c : path) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
 struct Predictor {
   const char* name;
   Getter get;
@@ -96,7 +126,7 @@ std::string bucket_table(const std::vector<RunRecord>& runs, int buckets) {
 }
 
 std::string group_table(const std::vector<RunRecord>& runs, const std::string& group_by) {
-  std::map<std::string, std::vector<const RunRecord*>> groups;
+  std::map<std::string, std::vector<const RunRecord*>, GroupLess> groups;
   for (const RunRecord& r : runs) groups[group_of(r, group_by)].push_back(&r);
   std::string md = fmt::format("| {} | runs | mean test acc (%) | sd | mean NN-Mass | mean #params |\n|---|---:|---:|---:|---:|---:|\n", group_by);
   for (const auto& [g, members] : groups) {
@@ -142,7 +172,7 @@ std::string architecture_table(const std::vector<RunRecord>& runs) {
 std::vector<std::string> plot(const std::vector<RunRecord>& runs, const std::string& group_by, const fs::path& dir,
                               const std::string& name, const std::string& xlabel, const std::string& ylabel,
                               Getter x, Getter y, bool log_x) {
-  std::map<std::string, std::string> series;
+  std::map<std::string, std::string, GroupLess> series;
   for (const RunRecord& r : runs) {
     const double xv = x(r), yv = y(r);
     if (std::isnan(xv) || std::isnan(yv)) continue;
@@ -154,24 +184,27 @@ std::vector<std::string> plot(const std::vector<RunRecord>& runs, const std::str
   for (const auto& [group, data] : series) {
     const fs::path file = dir / fmt::format("{}_{}.dat", name, k++);
     write_file_atomic(file.string(), data);
-    plots += fmt::format("{}'{}' using 1:2 with points pt 7 ps 0.8 title '{} {}'", plots.empty() ? "" : ", ",
-                         file.string(), group_by, group);
+    plots += fmt::format("{}{} using 1:2 with points pt 7 ps 0.8 title {}", plots.empty() ? "" : ", ",
+                         gnuplot_quoted(file.string()), gnuplot_quoted(group_by + " " + group));
   }
   std::vector<std::string> outputs;
   std::string script = fmt::format(
       "set grid\nset key outside right\nset xlabel '{}'\nset ylabel '{}'\n{}", xlabel, ylabel, log_x ? "set logscale x\n" : "");
   for (const char* ext : {"png", "svg"}) {
     const fs::path out = dir / (name + "." + ext);
-    script += fmt::format("set terminal {} size 900,560\nset output '{}'\nplot {}\n",
-                          std::string(ext) == "png" ? "pngcairo" : "svg", out.string(), plots);
+    script += fmt::format("set terminal {} size 900,560\nset output {}\nplot {}\n",
+                          std::string(ext) == "png" ? "pngcairo" : "svg", gnuplot_quoted(out.string()), plots);
     outputs.push_back(out.string());
   }
   const fs::path gp = dir / (name + ".gp");
   write_file_atomic(gp.string(), script);
-  const std::string command = "gnuplot '" + gp.string() + "' 2>'" + (dir / (name + ".log")).string() + "'";
-  if (std::system(command.c_str()) != 0)
-    throw IoError("gnuplot failed on " + gp.string() + " (see " + (dir / (name + ".log")).string() +
-                  "); install gnuplot-nox (scripts/install-deps.sh) or pass --no-plots");
+  const std::string log = (dir / (name + ".log")).string();
+  const std::string command = "gnuplot " + shell_quoted(gp.string()) + " 2>" + shell_quoted(log);
+  const int status = std::system(command.c_str());
+  if (status != 0)
+    throw IoError(std::system("command -v gnuplot >/dev/null 2>&1") != 0
+                      ? std::string("gnuplot is not installed; install gnuplot-nox (scripts/install-deps.sh) or pass --no-plots")
+                      : "gnuplot failed on " + gp.string() + " (see " + log + ")");
   for (const std::string& o : outputs)
     if (!fs::is_regular_file(o) || fs::file_size(o) == 0) throw IoError("gnuplot wrote no " + o);
   return outputs;
@@ -251,7 +284,7 @@ ReportFiles write_report(const std::vector<RunRecord>& all, const ReportOptions&
                     runs.size(), all.size() - runs.size(), join(data_sets), join(families), join(epochs), NNMASS_VERSION);
   md += "## Does it predict test accuracy?\n\nCorrelation of test accuracy with each predictor, over all runs:\n\n";
   md += correlation_table(predictor_stats(runs));
-  std::map<std::string, std::vector<RunRecord>> groups;
+  std::map<std::string, std::vector<RunRecord>, GroupLess> groups;
   for (const RunRecord& r : runs) groups[group_of(r, o.group_by)].push_back(r);
   md += fmt::format("\nWithin each {} (the paper's comparison: models of one {}):\n\n", o.group_by, o.group_by);
   for (const auto& [g, members] : groups) {

@@ -65,7 +65,9 @@ RunRecord describe(const SweepRun& run, const SweepConfig& config, const DataSpl
   r.epochs = config.train.epochs;
   r.data = data.name;
   r.spec_json = spec_to_json(run.spec).dump();
-  r.recipe_json = recipe_json(config.train).dump();
+  TrainOptions recipe = config.train;
+  recipe.seed = run.seed;  // the seed this run trains with
+  r.recipe_json = recipe_json(recipe).dump();
   r.nnmass_version = NNMASS_VERSION;
   return r;
 }
@@ -153,26 +155,31 @@ int run_sweep(const std::vector<SweepRun>& runs, const SweepConfig& config, cons
   std::mutex store_mutex;
   std::exception_ptr failure;
   const int jobs = std::max(1, std::min<int>(config.jobs, static_cast<int>(pending.size())));
+  std::atomic<bool> stop{false};
   const auto worker = [&] {
     // OpenMP's thread count is per thread: a new thread would use every core for each of its ops.
     if (jobs > 1) torch::set_num_threads(1);
-    for (size_t i; (i = next++) < pending.size();) {
-      const RunRecord record = execute_run(*pending[i], config, data);
-      std::lock_guard<std::mutex> lock(store_mutex);
-      if (failure) return;
+    for (size_t i; !stop && (i = next++) < pending.size();) {
       try {
+        const RunRecord record = execute_run(*pending[i], config, data);
+        std::lock_guard<std::mutex> lock(store_mutex);
+        if (stop) return;
         store.put(record);  // one transaction per run
-      } catch (...) {
-        failure = std::current_exception();  // a store that cannot be written stops the sweep
+        if (progress) progress(record, ++done, total);
+      } catch (...) {  // a store that cannot be written (or a caller's callback) stops the sweep
+        std::lock_guard<std::mutex> lock(store_mutex);
+        if (!failure) failure = std::current_exception();
+        stop = true;
         return;
       }
-      if (progress) progress(record, ++done, total);
     }
   };
+  const int caller_threads = torch::get_num_threads();
   std::vector<std::thread> threads;
   for (int j = 1; j < jobs; ++j) threads.emplace_back(worker);
   worker();
   for (auto& t : threads) t.join();
+  torch::set_num_threads(caller_threads);  // the caller's setting, as it was
   if (failure) std::rethrow_exception(failure);
   return static_cast<int>(pending.size());
 }
