@@ -127,7 +127,8 @@ void register_build(CLI::App& app) {
   auto opt = std::make_shared<BuildOptions>();
   CLI::App* cmd = app.add_subcommand(
       "build",
-      "Build the libtorch network of one architecture, run a forward pass on a random batch,\n"
+      "Build the libtorch network of one architecture and check it against the closed form.\n"
+      "Builds it, runs a forward pass on a random batch,\n"
       "print each layer's fan-in and long-range links, and compare the closed-form #params\n"
       "with the module's.\n"
       "Examples:\n"

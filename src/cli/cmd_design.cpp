@@ -248,7 +248,8 @@ void register_design(CLI::App& app) {
   auto opt = std::make_shared<DesignCliOptions>();
   CLI::App* cmd = app.add_subcommand(
       "design",
-      "Design at initialization: the cheapest architecture of a search space whose NN-Mass matches a\n"
+      "Design at initialization: the cheapest network with a target NN-Mass.\n"
+      "The cheapest architecture of a search space whose NN-Mass matches a\n"
       "reference's (or --target), by exhaustive search of the closed form. Prints the reference and\n"
       "the best candidate side by side and the NN-Mass vs cost frontier; --save-spec writes the best\n"
       "as a spec for nnmass train; --validate trains both with the same recipe and seeds.\n"

@@ -166,7 +166,8 @@ void register_isometry(CLI::App& app) {
   auto opt = std::make_shared<IsometryCliOptions>();
   CLI::App* cmd = app.add_subcommand(
       "isometry",
-      "Layer-wise dynamical isometry: mean and std of the singular values of every layer's\n"
+      "Layer-wise dynamical isometry (Jacobian singular values) of dense MLPs at initialization.\n"
+      "The mean and std of the singular values of every layer's\n"
       "Jacobian (w.r.t. its concatenated input) at initialization, pooled over layers and test\n"
       "images, for dense MLPs; beside it the mean singular value of a w x (w + m/2) Gaussian\n"
       "matrix (the theory check). Comma lists in --depth/--width/--tc give a grid of models.\n"

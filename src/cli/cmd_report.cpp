@@ -44,7 +44,8 @@ void register_report(CLI::App& app) {
   auto opt = std::make_shared<ReportCliOptions>();
   CLI::App* cmd = app.add_subcommand(
       "report",
-      "Report on sweep databases (shards are merged): R², Pearson, Spearman and Kendall τ-b of\n"
+      "Statistics, plots and a Markdown report of sweep databases.\n"
+      "Shards are merged. R², Pearson, Spearman and Kendall τ-b of\n"
       "test accuracy against NN-Mass, #params, FLOPs and LDI, over all runs and per group; accuracy\n"
       "by NN-Mass bucket and by depth; plots (gnuplot, PNG and SVG); a Markdown report.\n"
       "Example:\n"

@@ -175,7 +175,8 @@ void register_sweep(CLI::App& app) {
   auto opt = std::make_shared<SweepCliOptions>();
   CLI::App* cmd = app.add_subcommand(
       "sweep",
-      "Train every architecture of a grid with every seed; store NN-Mass, densities, #params, MACs,\n"
+      "Train a grid of architectures x seeds into a SQLite results database.\n"
+      "Stores NN-Mass, densities, #params, MACs,\n"
       "FLOPs, LDI at init, training time, test accuracy and loss, spec, links and recipe of each run\n"
       "as one row of a SQLite database (one transaction per run). Running the same command again\n"
       "resumes: finished runs are skipped. --shard k/N runs every N-th run from the k-th (0-based),\n"

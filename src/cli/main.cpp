@@ -36,6 +36,14 @@ int main(int argc, char** argv) {
   nnmass::cli::register_sweep(app);
   nnmass::cli::register_report(app);
   nnmass::cli::register_design(app);
+  // `nnmass --help` lists each verb by its first line; `nnmass VERB --help` shows all of it.
+  for (CLI::App* verb : app.get_subcommands({})) {
+    const std::string text = verb->get_description();
+    const size_t newline = text.find('\n');
+    if (newline == std::string::npos) continue;
+    verb->description(text.substr(0, newline));
+    verb->footer(text.substr(newline + 1));
+  }
 
   try {
     app.parse(argc, argv);
