@@ -27,38 +27,13 @@
 #include "nnmass/error.h"
 #include "nnmass/nn/network.h"
 #include "nnmass/spec.h"
+#include "scratch_dir.h"
 
 namespace nnmass::test {
 
 namespace fs = std::filesystem;
 
-// A fresh, empty folder under ::testing::TempDir(), named after the running test, removed on
-// destruction. Tests run in parallel processes under ctest, hence the pid in the name.
-class ScratchDir {
- public:
-  ScratchDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string name = "nnmass_";
-    if (info) name += std::string(info->test_suite_name()) + "_" + info->name() + "_";
-    name += std::to_string(::getpid());
-    for (char& c : name)
-      if (c == '/') c = '_';
-    path_ = fs::path(::testing::TempDir()) / name;
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const fs::path& path() const { return path_; }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
 
- private:
-  fs::path path_;
-};
 
 inline void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -67,10 +42,6 @@ inline void write_bytes(const std::string& path, const std::string& bytes) {
   ASSERT_TRUE(out.good()) << "cannot write " << path;
 }
 
-inline std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 // gzip-compresses `bytes` into `path` with zlib's own writer.
 inline void write_gzip(const std::string& path, const std::string& bytes) {

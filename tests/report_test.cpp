@@ -25,6 +25,7 @@
 #include "nnmass/report/report.h"
 #include "nnmass/statistics.h"
 #include "nnmass/sweep/store.h"
+#include "scratch_dir.h"
 
 namespace nnmass {
 namespace {
@@ -33,33 +34,9 @@ namespace fs = std::filesystem;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-class ScratchDir {
- public:
-  ScratchDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string name = "nnmass_report_";
-    if (info) name += std::string(info->test_suite_name()) + "_" + info->name() + "_";
-    name += std::to_string(::getpid());
-    for (char& c : name)
-      if (c == '/') c = '_';
-    path_ = fs::path(::testing::TempDir()) / name;
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
+using test::ScratchDir;
 
- private:
-  fs::path path_;
-};
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 std::string f3(double v) {
   char buf[64];
@@ -273,19 +250,19 @@ TEST(WriteReport, MarkdownCsvAndPlotsMatchTheStore) {
   EXPECT_EQ(t.markdown, dir.file("text/report.md"));
   EXPECT_EQ(t.csv, dir.file("text/runs.csv"));
   EXPECT_TRUE(t.plots.empty());
-  const std::string md = slurp(t.markdown);
+  const std::string md = test::read_bytes(t.markdown);
   check_markdown(md, runs);
   EXPECT_NE(md.find("(plots not rendered)"), std::string::npos);
   EXPECT_EQ(md.find(".png"), std::string::npos);
   // runs.csv is the whole table, failed run included.
-  EXPECT_EQ(slurp(t.csv), runs_to_csv(runs));
+  EXPECT_EQ(test::read_bytes(t.csv), runs_to_csv(runs));
 
   // With plots (gnuplot), into a folder whose name has a space.
   if (!gnuplot_available()) GTEST_SKIP() << "gnuplot is not installed: plots not tested";
   ReportOptions full;
   full.out_dir = dir.file("with plots/report");
   const ReportFiles f = write_report(runs, full);
-  check_markdown(slurp(f.markdown), runs);
+  check_markdown(test::read_bytes(f.markdown), runs);
   const std::set<std::string> expected = {
       dir.file("with plots/report/plots/acc_vs_nnmass.png"), dir.file("with plots/report/plots/acc_vs_nnmass.svg"),
       dir.file("with plots/report/plots/acc_vs_params.png"), dir.file("with plots/report/plots/acc_vs_params.svg"),
@@ -294,11 +271,11 @@ TEST(WriteReport, MarkdownCsvAndPlotsMatchTheStore) {
   for (const std::string& p : expected) {
     ASSERT_TRUE(fs::is_regular_file(p)) << p;
     EXPECT_GT(fs::file_size(p), 100u) << p;
-    const std::string bytes = slurp(p);
+    const std::string bytes = test::read_bytes(p);
     if (p.substr(p.size() - 4) == ".png") EXPECT_EQ(bytes.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8)) << p;
     else EXPECT_NE(bytes.find("<svg"), std::string::npos) << p;
   }
-  const std::string fmd = slurp(f.markdown);
+  const std::string fmd = test::read_bytes(f.markdown);
   for (const char* name : {"acc_vs_nnmass", "acc_vs_params", "ldi_vs_nnmass"}) {
     EXPECT_NE(fmd.find(std::string("![") + name + "](plots/" + name + ".png)"), std::string::npos) << name;
     EXPECT_NE(fmd.find(std::string("([SVG](plots/") + name + ".svg))"), std::string::npos) << name;
@@ -315,7 +292,7 @@ TEST(WriteReport, GroupsAndErrors) {
   by_tc.out_dir = dir.file("tc");
   by_tc.group_by = "tc";
   by_tc.plots = false;
-  const std::string md = slurp(write_report(runs, by_tc).markdown);
+  const std::string md = test::read_bytes(write_report(runs, by_tc).markdown);
   for (const char* heading : {"**tc 0** (4 runs)", "**tc 1** (2 runs)", "**tc 2** (4 runs)", "**tc 4** (2 runs)"})
     EXPECT_NE(md.find(heading), std::string::npos) << heading << "\n" << md;
   EXPECT_NE(md.find("| tc | runs | mean test acc (%)"), std::string::npos) << md;
@@ -324,7 +301,7 @@ TEST(WriteReport, GroupsAndErrors) {
   ReportOptions by_family = by_tc;
   by_family.out_dir = dir.file("family");
   by_family.group_by = "family";
-  EXPECT_NE(slurp(write_report(runs, by_family).markdown).find("**family mlp** (12 runs)"), std::string::npos);
+  EXPECT_NE(test::read_bytes(write_report(runs, by_family).markdown).find("**family mlp** (12 runs)"), std::string::npos);
 
   // Errors come before any file is written: the folder is not even created.
   ReportOptions bad = by_tc;
@@ -353,7 +330,7 @@ TEST(WriteReport, GroupsAndErrors) {
   ReportOptions one_bucket = by_tc;
   one_bucket.out_dir = dir.file("one-bucket");
   one_bucket.buckets = 1;
-  EXPECT_NE(slurp(write_report(runs, one_bucket).markdown).find("| 1.00 – 6.00 | 12 | 4, 8 |"), std::string::npos);
+  EXPECT_NE(test::read_bytes(write_report(runs, one_bucket).markdown).find("| 1.00 – 6.00 | 12 | 4, 8 |"), std::string::npos);
 }
 
 // KNOWN BUG (disabled until fixed in src/report/report.cpp): groups are keyed by their text in a
@@ -367,7 +344,7 @@ TEST(WriteReport, GroupsAreListedInNumericOrder) {
   ReportOptions o;
   o.out_dir = dir.file("order");
   o.plots = false;
-  const std::string md = slurp(write_report(runs, o).markdown);
+  const std::string md = test::read_bytes(write_report(runs, o).markdown);
   const size_t d4 = md.find("**depth 4**"), d8 = md.find("**depth 8**"), d16 = md.find("**depth 16**");
   ASSERT_TRUE(d4 != std::string::npos && d8 != std::string::npos && d16 != std::string::npos) << md;
   EXPECT_LT(d4, d8) << md;
@@ -407,8 +384,8 @@ Result run_cli(const ScratchDir& dir, const std::string& args) {
   const int status = std::system(command.c_str());
   Result r;
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(out);
-  r.err = slurp(err);
+  r.out = test::read_bytes(out);
+  r.err = test::read_bytes(err);
   return r;
 #else
   (void)dir;
@@ -442,8 +419,8 @@ TEST(CliSweepReport, SweepResumeReportAndBadShard) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(fs::is_regular_file(out + "/report.md"));
   EXPECT_TRUE(fs::is_regular_file(out + "/runs.csv"));
-  EXPECT_EQ(slurp(dir.file("all.csv")), runs_to_csv(read_runs({db})));
-  EXPECT_NE(slurp(out + "/report.md").find("8 finished runs (0 failed)"), std::string::npos);
+  EXPECT_EQ(test::read_bytes(dir.file("all.csv")), runs_to_csv(read_runs({db})));
+  EXPECT_NE(test::read_bytes(out + "/report.md").find("8 finished runs (0 failed)"), std::string::npos);
   if (gnuplot_available()) {
     EXPECT_TRUE(fs::is_regular_file(out + "/plots/acc_vs_nnmass.png"));
   }

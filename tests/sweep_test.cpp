@@ -34,6 +34,7 @@
 #include "nnmass/spec.h"
 #include "nnmass/spec_json.h"
 #include "nnmass/sweep/store.h"
+#include "scratch_dir.h"
 #include "nnmass/sweep/sweep.h"
 
 namespace nnmass {
@@ -41,35 +42,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A fresh folder under ::testing::TempDir() named after the test and the process (ctest runs
-// tests in parallel processes), removed afterwards.
-class ScratchDir {
- public:
-  ScratchDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string name = "nnmass_sweep_";
-    if (info) name += std::string(info->test_suite_name()) + "_" + info->name() + "_";
-    name += std::to_string(::getpid());
-    for (char& c : name)
-      if (c == '/') c = '_';
-    path_ = fs::path(::testing::TempDir()) / name;
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
+using test::ScratchDir;
 
- private:
-  fs::path path_;
-};
 
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 // A one-cell DenseNet-type MLP for 2-D points and two classes.
 Spec mlp(int depth, int width, int tc) {
@@ -456,7 +431,7 @@ TEST(RunStore, RefusesForeignFilesAndOtherFormatVersions) {
     EXPECT_NE(what.find(garbage), std::string::npos) << what;
     EXPECT_EQ(what.find('\n'), std::string::npos) << what;
   }
-  EXPECT_EQ(read_bytes(garbage), bytes) << "the foreign file was modified";
+  EXPECT_EQ(test::read_bytes(garbage), bytes) << "the foreign file was modified";
   EXPECT_THROW(read_runs({garbage}), IoError);
 
   // A results database written by another format version.

@@ -113,13 +113,7 @@ std::vector<LayerInfo> DenseCnnImpl::layer_table() const {
       rows.push_back(row);
     }
   }
-  LayerInfo head;
-  head.name = "fc";
-  head.kind = spec_.head == Head::kGap ? "gap+linear" : "avgpool2+linear";
-  head.fan_in = fc_->options.in_features();
-  head.out = fc_->options.out_features();
-  head.params = count_parameters(*fc_);
-  rows.push_back(head);
+  rows.push_back(head_row("fc", spec_.head == Head::kGap ? "gap+linear" : "avgpool2+linear", fc_));
   return rows;
 }
 

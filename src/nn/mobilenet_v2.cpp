@@ -91,13 +91,7 @@ std::vector<LayerInfo> MobileNetV2Impl::layer_table() const {
     }
     rows.push_back(row);
   }
-  LayerInfo head;
-  head.name = "classifier";
-  head.kind = "gap+linear";
-  head.fan_in = classifier->options.in_features();
-  head.out = classifier->options.out_features();
-  head.params = count_parameters(*classifier);
-  rows.push_back(head);
+  rows.push_back(head_row("classifier", "gap+linear", classifier));
   return rows;
 }
 

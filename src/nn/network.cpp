@@ -110,6 +110,16 @@ Network build_network(const Spec& spec, const Links* links, const InitOptions& i
   return network;
 }
 
+LayerInfo head_row(const std::string& name, const std::string& kind, const torch::nn::Linear& linear) {
+  LayerInfo row;
+  row.name = name;
+  row.kind = kind;
+  row.fan_in = linear->options.in_features();
+  row.out = linear->options.out_features();
+  row.params = count_parameters(*linear);
+  return row;
+}
+
 int set_torch_threads(int threads) {
   if (threads <= 0) threads = std::max(1u, std::thread::hardware_concurrency());
   torch::set_num_threads(threads);

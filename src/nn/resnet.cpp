@@ -87,13 +87,7 @@ std::vector<LayerInfo> ResNetImpl::layer_table() const {
       row.params = count_parameters(*module.ptr());
       rows.push_back(row);
     }
-  LayerInfo head;
-  head.name = "fc";
-  head.kind = "gap+linear";
-  head.fan_in = fc->options.in_features();
-  head.out = fc->options.out_features();
-  head.params = count_parameters(*fc);
-  rows.push_back(head);
+  rows.push_back(head_row("fc", "gap+linear", fc));
   return rows;
 }
 

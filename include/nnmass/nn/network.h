@@ -41,6 +41,9 @@ struct LayerInfo {
   int64_t params = 0;     // parameters of the layer with its norms
 };
 
+// The layer-table row of a classifier head.
+LayerInfo head_row(const std::string& name, const std::string& kind, const torch::nn::Linear& linear);
+
 // Common interface of every family's module.
 class NetworkImpl : public torch::nn::Module {
  public:
