@@ -152,19 +152,21 @@ void validate_by_training(DesignCliOptions& o, const CLI::App& cmd, const Spec& 
     std::cerr << "[" << done << "/" << total << "] " << r.cells << " seed " << r.seed << ": "
               << (r.status == "ok" ? fixed(100 * r.test_acc, 2) + " %" : "FAILED: " + r.error) << "\n";
   });
-  std::map<std::string, std::vector<double>> acc;
+  // plan_sweep orders runs spec-major, seeds innermost: run i trains specs[i / seeds].
+  std::map<std::string, size_t> spec_of;
+  for (size_t i = 0; i < runs.size(); ++i) spec_of[runs[i].key] = i / config.seeds.size();
+  std::vector<double> acc[2];
   for (const RunRecord& r : store.runs())
-    for (const SweepRun& run : runs)
-      if (run.key == r.key && r.status == "ok") acc[r.cells].push_back(100 * r.test_acc);
-  const auto stats = [&](const Spec& s) {
-    const auto& v = acc[describe(s)];
+    if (auto it = spec_of.find(r.key); it != spec_of.end() && r.status == "ok") acc[it->second].push_back(100 * r.test_acc);
+  const auto stats = [&](size_t k) {
+    const auto& v = acc[k];
     double m = 0;
     for (double x : v) m += x;
     m /= std::max<size_t>(1, v.size());
     return std::make_pair(m, v.size());
   };
-  const auto [ref_acc, ref_n] = stats(config.specs[0]);
-  const auto [best_acc, best_n] = stats(config.specs[1]);
+  const auto [ref_acc, ref_n] = stats(0);
+  const auto [best_acc, best_n] = stats(1);
   const Cost rc = count_cost(config.specs[0]), bc = count_cost(config.specs[1]);
   const std::string md = "# NN-Mass design validation\n\n| model | architecture | NN-Mass | #params | FLOPs | runs | mean test acc (%) |\n|---|---|---:|---:|---:|---:|---:|\n"
       "| reference | " + describe(config.specs[0]) + " | " + fixed(nn_mass(config.specs[0]), 2) + " | " + group_digits(rc.params) + " | " + group_digits(rc.flops) + " | " + std::to_string(ref_n) + " | " + fixed(ref_acc, 2) + " |\n"

@@ -146,7 +146,9 @@ Spec example_spec(const std::string& name) {
     spec.cells = {{13, 32, 40}, {13, 64, 80}, {13, 128, 125}};
     return spec;
   }
-  fail("--example must be one of mnist_mlp, cifar_dwcnn, cifar_cnn, got \"" + name + "\"");
+  std::string names;
+  for (const std::string& n : example_names()) names += (names.empty() ? "" : ", ") + n;
+  fail("--example must be one of " + names + ", got \"" + name + "\"");
 }
 
 std::vector<Spec> specs_from_flags(const SpecFlags& f, const CLI::App& cmd) {

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <thread>
 
+#include "nn/archive_io.h"
 #include "nnmass/error.h"
 #include "nnmass/file_io.h"
 #include "nnmass/nn/dense_cnn.h"
@@ -54,18 +55,9 @@ InitOptions init_from_json(const nlohmann::json& j) {
   return init;
 }
 
-// The first line of a libtorch error, without its C++ backtrace.
-std::string first_line(const c10::Error& e) {
-  std::string text = e.what_without_backtrace();
-  return text.substr(0, text.find('\n'));
-}
-
-std::string read_string(torch::serialize::InputArchive& archive, const char* key,
-                        const std::string& path) {
-  c10::IValue value;
-  if (!archive.try_read(key, value) || !value.isString())
-    throw IoError(path + ": not an nnmass model file (no " + key + "); save it with nnmass build --save or nnmass train");
-  return value.toStringRef();
+std::string read_string(torch::serialize::InputArchive& archive, const char* key, const std::string& path) {
+  return detail::read_archive_string(archive, key, path, "an nnmass model file",
+                                     "; save it with nnmass build --save or nnmass train");
 }
 
 }  // namespace
@@ -153,7 +145,7 @@ LoadedModel load_model(const std::string& path) {
   try {
     archive.load_from(path);
   } catch (const c10::Error& e) {
-    throw IoError(path + ": not a readable model file (" + first_line(e) + ")");
+    throw IoError(path + ": not a readable model file (" + detail::first_line(e) + ")");
   }
   if (read_string(archive, "nnmass_format", path) != kModelFormat)
     throw IoError(path + ": not an nnmass model file");
@@ -178,7 +170,7 @@ LoadedModel load_model(const std::string& path) {
   try {
     model.network->load(archive);
   } catch (const c10::Error& e) {
-    throw IoError(path + ": weights do not fit the saved spec (" + first_line(e) + ")");
+    throw IoError(path + ": weights do not fit the saved spec (" + detail::first_line(e) + ")");
   }
   return model;
 }

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/rng.h"
+#include "nn/archive_io.h"
 #include "nnmass/error.h"
 #include "nnmass/file_io.h"
 #include "nnmass/train/flat_optimizer.h"
@@ -53,11 +54,6 @@ std::string number(double x) {
   return buf;
 }
 
-std::string first_line(const c10::Error& e) {
-  std::string text = e.what_without_backtrace();
-  return text.substr(0, text.find('\n'));
-}
-
 void save_checkpoint(const std::string& path, NetworkImpl& network, const FlatOptimizer& optimizer,
                      const std::vector<EpochMetrics>& history, const nlohmann::json& identity,
                      const nlohmann::json& recipe) {
@@ -80,9 +76,7 @@ void save_checkpoint(const std::string& path, NetworkImpl& network, const FlatOp
 }
 
 std::string read_string(torch::serialize::InputArchive& archive, const char* key, const std::string& path) {
-  c10::IValue v;
-  if (!archive.try_read(key, v) || !v.isString()) throw IoError(path + ": not an nnmass checkpoint (no " + key + ")");
-  return v.toStringRef();
+  return detail::read_archive_string(archive, key, path, "an nnmass checkpoint");
 }
 
 EpochMetrics metrics_from_json(const nlohmann::json& j) {
@@ -111,7 +105,7 @@ Checkpoint load_checkpoint(const std::string& path, const nlohmann::json& identi
   try {
     archive.load_from(path);
   } catch (const c10::Error& e) {
-    throw IoError(path + ": not a readable checkpoint (" + first_line(e) + "); delete it to start afresh");
+    throw IoError(path + ": not a readable checkpoint (" + detail::first_line(e) + "); delete it to start afresh");
   }
   if (read_string(archive, "nnmass_format", path) != kCheckpointFormat)
     throw IoError(path + ": not an nnmass checkpoint");
@@ -125,7 +119,7 @@ Checkpoint load_checkpoint(const std::string& path, const nlohmann::json& identi
     archive.read("model", checkpoint.model);
     archive.read("optimizer", checkpoint.optimizer);
   } catch (const c10::Error& e) {
-    throw IoError(path + ": corrupt checkpoint (" + first_line(e) + "); delete it to start afresh");
+    throw IoError(path + ": corrupt checkpoint (" + detail::first_line(e) + "); delete it to start afresh");
   } catch (const nlohmann::json::exception& e) {
     throw IoError(path + ": corrupt checkpoint history; delete it to start afresh");
   }
@@ -138,7 +132,7 @@ void restore(Loadable& target, torch::serialize::InputArchive& archive, const st
   try {
     target.load(archive);
   } catch (const c10::Error& e) {
-    throw IoError(path + ": corrupt checkpoint (" + first_line(e) + "); delete it to start afresh");
+    throw IoError(path + ": corrupt checkpoint (" + detail::first_line(e) + "); delete it to start afresh");
   }
 }
 
