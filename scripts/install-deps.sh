@@ -14,6 +14,8 @@ packages=(
   zlib1g-dev                             # gzip IDX files
   libfmt-dev                             # formatting
   libgtest-dev libbenchmark-dev          # tests and benchmarks
+  clang libfuzzer-14-dev                 # fuzzing harnesses (fuzz/, scripts/fuzz-smoke.sh)
+  libclang-rt-14-dev                     # their runtimes: libFuzzer, ASan, UBSan (only recommended)
   gnuplot-nox                            # plots
   dataset-fashion-mnist                  # the default data set
 )

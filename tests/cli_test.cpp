@@ -157,8 +157,8 @@ TEST(CliMassErrors, BadSpecFiles) {
 
 TEST(CliMassErrors, BadFlags) {
   expect_bad_input("mass --family mlp --width 8 --depth 20", "--tc is required");
-  expect_bad_input("mass --family mlp --width 8 --depth 2 --tc 1", "depth must be at least 3");
-  expect_bad_input("mass --family mlp --width 8 --depth 20x --tc 1", "--depth must hold integers");
+  expect_bad_input("mass --family mlp --width 8 --depth 2 --tc 1", "--depth must be a whole number from 3 to 100000, got \"2\"");
+  expect_bad_input("mass --family mlp --width 8 --depth 20x --tc 1", "--depth must be a whole number from 3 to 100000, got \"20x\"");
   expect_bad_input("mass --family mlp --width 8:8 --depth 5:5:5 --tc 1", "--width lists 2 cells");
   expect_bad_input("mass --family cnn --width 8 --depth 5 --tc 1 --input 3,32", "input must be [channels, height, width]");
   expect_bad_input("mass --arch resnet19", "arch must be one of");

@@ -19,6 +19,7 @@
 #include "nnmass/data/cifar.h"
 #include "nnmass/data/dataset.h"
 #include "nnmass/data/idx.h"
+#include "nnmass/data/idx_format.h"
 #include "nnmass/data/synthetic.h"
 #include "nnmass/error.h"
 
@@ -211,6 +212,96 @@ TEST(IdxTest, GzipStreamWithABadChecksumIsAnIoError) {
   EXPECT_TRUE(throws_with<IoError>([&] { read_idx(bad); }, {bad}));
 }
 
+// A header promising 2 x 2^32-1 bytes (8 GiB) in front of six bytes of data.
+const std::string kLyingHeader = idx_bytes(0x08, {2, 0xffffffffu}, kSixBytes);
+
+TEST(IdxTest, PlainHeaderIsCheckedAgainstTheFileSizeBeforeAllocating) {
+  ScratchDir dir;
+  const std::string file = dir.file("lying.idx");
+  write_bytes(file, kLyingHeader);
+  // Fails at once, from the file size: allocating the promised 8 GiB first would take seconds
+  // (or fail) before the truncation showed.
+  EXPECT_TRUE(throws_with<IoError>([&] { read_idx_file(file); },
+                                   {file + ": the header promises 8589934590 bytes of data but the file holds 6; "
+                                    "the file is truncated"}));
+  // One byte too many is the same check from the other side.
+  write_bytes(file, idx_bytes(0x08, {2, 3}, kSixBytes + "xy"));
+  EXPECT_TRUE(throws_with<IoError>([&] { read_idx_file(file); },
+                                   {file + ": the header promises 6 bytes of data but the file holds 8"}));
+}
+
+TEST(IdxTest, SizesWhoseProductOverflowsAreAnImplausibleHeader) {
+  // Found by fuzz_idx: 4 sizes 0x28c80001 x 2 x 2 x 0xffffffff multiply past 2^63 (signed
+  // overflow, undefined) before the 2^34 limit was checked. Kept in fuzz/corpus/idx.
+  ScratchDir dir;
+  const std::string file = dir.file("overflow.idx");
+  write_bytes(file, idx_bytes(0x08, {0x28c80001u, 2, 2, 0xffffffffu}, "\x0b Uz\x9f\xc4\xe9J"));
+  EXPECT_TRUE(throws_with<IoError>([&] { read_idx_file(file); }, {file + ": implausibly large IDX header"}));
+  EXPECT_TRUE(throws_with<IoError>([&] { idx_header(file); }, {file + ": implausibly large IDX header"}));
+  // The largest sizes in every position.
+  write_bytes(file, idx_bytes(0x08, {0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu}, ""));
+  EXPECT_TRUE(throws_with<IoError>([&] { read_idx_file(file); }, {file + ": implausibly large IDX header"}));
+}
+
+TEST(IdxTest, GzipHeaderPromisingMoreThanTheStreamHoldsIsTruncated) {
+  ScratchDir dir;
+  const std::string file = dir.file("lying.gz");
+  write_gzip(file, kLyingHeader);
+  // The stream is read in growing chunks, so the lie costs a small buffer, not 8 GiB.
+  EXPECT_TRUE(throws_with<IoError>([&] { read_idx_file(file); },
+                                   {file + ": truncated: the header promises 8589934590 bytes of data but the "
+                                    "stream holds 6"}));
+}
+
+TEST(IdxTest, IdxHeaderReadsTheShapeOnly) {
+  ScratchDir dir;
+  // The data are missing, the header alone is valid: idx_header does not look further.
+  write_bytes(dir.file("plain"), kLyingHeader);
+  write_gzip(dir.file("packed.gz"), kLyingHeader);
+  EXPECT_EQ(idx_header(dir.file("plain")), (std::vector<int64_t>{2, 0xffffffffLL}));
+  EXPECT_EQ(idx_header(dir.file("packed.gz")), (std::vector<int64_t>{2, 0xffffffffLL}));
+  write_bytes(dir.file("bad"), idx_bytes(0x0B, {3}, kSixBytes));
+  EXPECT_TRUE(throws_with<IoError>([&] { idx_header(dir.file("bad")); }, {dir.file("bad"), "0x0b"}));
+  EXPECT_TRUE(throws_with<IoError>([&] { idx_header(dir.file("missing")); }, {dir.file("missing")}));
+}
+
+TEST(IdxTest, ParseIdxFromMemoryPlainAndGzip) {
+  ScratchDir dir;
+  const std::string plain = idx_bytes(0x08, {2, 3}, kSixBytes);
+  const auto bytes = [](const std::string& s) { return reinterpret_cast<const uint8_t*>(s.data()); };
+  const IdxData a = parse_idx(bytes(plain), plain.size(), "memory");
+  EXPECT_EQ(a.shape, (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(a.bytes, (std::vector<uint8_t>{1, 2, 3, 4, 5, 6}));
+  // gzip in memory, also as two concatenated members (as gzread reads them), with trailing
+  // non-gzip bytes ignored (as gzread ignores them).
+  write_gzip(dir.file("first.gz"), plain.substr(0, 7));
+  write_gzip(dir.file("second.gz"), plain.substr(7));
+  const std::string two = test::read_bytes(dir.file("first.gz")) + test::read_bytes(dir.file("second.gz"));
+  for (const std::string& packed : {two, two + "junk"}) {
+    const IdxData b = parse_idx(bytes(packed), packed.size(), "memory.gz");
+    EXPECT_EQ(b.shape, a.shape);
+    EXPECT_EQ(b.bytes, a.bytes);
+  }
+  write_bytes(dir.file("two.gz"), two);
+  EXPECT_EQ(read_idx_file(dir.file("two.gz")).bytes, a.bytes);
+  // Errors name the source given.
+  const std::string cut = two.substr(0, two.size() - 3);
+  EXPECT_TRUE(throws_with<IoError>([&] { parse_idx(bytes(cut), cut.size(), "memory.gz"); },
+                                   {"memory.gz: corrupt or truncated compressed data"}));
+  EXPECT_TRUE(throws_with<IoError>([&] { parse_idx(bytes(kLyingHeader), kLyingHeader.size(), "mem"); },
+                                   {"mem: the header promises 8589934590 bytes of data but the file holds 6"}));
+  EXPECT_TRUE(throws_with<IoError>([&] { parse_idx(nullptr, 0, "nothing"); }, {"nothing: empty file"}));
+}
+
+TEST(IdxTest, IdxFileBytesIsTheMnistLayout) {
+  const auto* six = reinterpret_cast<const uint8_t*>(kSixBytes.data());
+  EXPECT_EQ(idx_file_bytes({2, 3}, six, 6), idx_bytes(0x08, {2, 3}, kSixBytes));
+  EXPECT_EQ(idx_file_bytes({6}, six, 6), idx_bytes(0x08, {6}, kSixBytes));
+  EXPECT_THROW(idx_file_bytes({2, 2}, six, 6), SpecError);
+  EXPECT_THROW(idx_file_bytes({}, six, 0), SpecError);
+  EXPECT_THROW(idx_file_bytes({1, 1, 1, 1, 6}, six, 6), SpecError);
+}
+
 // ---------------------------------------------------------------------------------------------
 // load_data on MNIST-format folders
 
@@ -262,14 +353,62 @@ TEST(LoadDataTest, GzipMnistFolderLoadsTheSame) {
   EXPECT_EQ(x.classes, y.classes);
 }
 
-TEST(LoadDataTest, ClassesCountLabelsOfBothSplits) {
+TEST(LoadDataTest, TestLabelBeyondTheTrainingClassesIsAnIoError) {
   ScratchDir dir;
-  test::write_mnist_folder(dir.path(), 20, 10, 4, 4, 3);
-  // A test label above every training label still counts: classes = max over both + 1.
-  write_idx(dir.file("t10k-labels-idx1-ubyte"), torch::full({10}, 8, torch::kUInt8));
+  test::write_mnist_folder(dir.path(), 20, 10, 4, 4, 3);  // training labels 0..2: 3 classes
+  // A test label above every training label: the classes the model is built with (3) could not
+  // represent it. The error names the test file, the label and the allowed range.
+  torch::Tensor labels = torch::arange(10, torch::kInt64).remainder(3).to(torch::kUInt8);
+  labels[4] = 8;
+  write_idx(dir.file("t10k-labels-idx1-ubyte"), labels);
   DataOptions o;
   o.source = dir.path().string();
-  EXPECT_EQ(load_data(o).classes, 9);
+  EXPECT_TRUE(throws_with<IoError>([&] { load_data(o); },
+                                   {dir.file("t10k-labels-idx1-ubyte") + ": label 8 is out of range 0..2 (3 classes, "
+                                    "set by the training labels in " + dir.file("train-labels-idx1-ubyte") +
+                                    "); the train and test label files must agree on the class count"}));
+  // The same when only the test split is wanted (the training labels are still read).
+  o.need_train = false;
+  EXPECT_TRUE(throws_with<IoError>([&] { load_data(o); }, {dir.file("t10k-labels-idx1-ubyte"), "label 8"}));
+}
+
+TEST(LoadDataTest, TrainAndTestLabelFilesMustAgreeOnTheClassCount) {
+  ScratchDir dir;
+  test::write_mnist_folder(dir.path(), 20, 10, 4, 4, 10);  // training labels 0..9
+  write_idx(dir.file("t10k-labels-idx1-ubyte"), torch::arange(10, torch::kInt64).remainder(6).to(torch::kUInt8));
+  DataOptions o;
+  o.source = dir.path().string();
+  EXPECT_TRUE(throws_with<IoError>([&] { load_data(o); },
+                                   {dir.file("t10k-labels-idx1-ubyte") + ": labels span 0..5 but 10 classes are declared",
+                                    "must agree on the class count"}));
+  // A corrupt training label (200) declares 201 classes: the test file no longer agrees.
+  test::write_mnist_folder(dir.path(), 20, 10, 4, 4, 10);
+  torch::Tensor train = torch::arange(20, torch::kInt64).remainder(10).to(torch::kUInt8);
+  train[7] = 200;
+  write_idx(dir.file("train-labels-idx1-ubyte"), train);
+  EXPECT_TRUE(throws_with<IoError>([&] { load_data(o); }, {"labels span 0..9 but 201 classes are declared"}));
+}
+
+TEST(LoadDataTest, ClassesWithOnlyTheTestSplitComeFromTheTrainingLabels) {
+  ScratchDir dir;
+  test::write_mnist_folder(dir.path(), 20, 10, 4, 4, 7);
+  DataOptions o;
+  o.source = dir.path().string();
+  o.need_train = false;
+  const DataSplit d = load_data(o);
+  EXPECT_EQ(d.classes, 7);
+  EXPECT_EQ(d.train.size(), 0);
+  EXPECT_EQ(d.test.size(), 10);
+}
+
+TEST(LoadDataTest, LabelFileOfTheWrongRankIsAnIoErrorNamingIt) {
+  ScratchDir dir;
+  test::write_mnist_folder(dir.path(), 20, 10, 4, 4, 10);
+  write_idx(dir.file("t10k-labels-idx1-ubyte"), torch::zeros({10, 1}, torch::kUInt8));
+  DataOptions o;
+  o.source = dir.path().string();
+  EXPECT_TRUE(throws_with<IoError>([&] { load_data(o); },
+                                   {dir.file("t10k-labels-idx1-ubyte") + ": expected labels [N], got 2 dimensions"}));
 }
 
 TEST(LoadDataTest, LimitsKeepTheFirstSamples) {
@@ -361,8 +500,6 @@ TEST(LoadDataTest, NonexistentFolderIsAnIoError) {
 
 // ---------------------------------------------------------------------------------------------
 // CIFAR binary files
-
-constexpr int kCifarPixels = 3 * 32 * 32;
 
 // A deterministic record: pixel (c, y, x) of record `id` is (id * 7 + c * 31 + y * 5 + x * 3) % 256.
 int cifar_pixel(int id, int c, int y, int x) { return (id * 7 + c * 31 + y * 5 + x * 3) % 256; }
@@ -490,7 +627,27 @@ TEST(CifarTest, LabelOutOfRangeIsAnIoError) {
   write_bytes(train, cifar_record(0, {1, 100}));  // CIFAR-100 fine labels are 0..99
   write_bytes(dir100.file("test.bin"), cifar_record(1, {1, 2}));
   o.source = dir100.path().string();
-  EXPECT_TRUE(throws_with<IoError>([&] { load_data(o); }, {train}));
+  EXPECT_TRUE(throws_with<IoError>([&] { load_data(o); },
+                                   {train + ": record 0 has label 100, out of range for CIFAR-100 (0..99)"}));
+  // ... and its coarse labels 0..19.
+  write_bytes(train, cifar_record(0, {1, 2}) + cifar_record(1, {20, 2}));
+  EXPECT_TRUE(throws_with<IoError>([&] { load_data(o); },
+                                   {train + ": record 1 has coarse label 20, out of range for CIFAR-100 (0..19)"}));
+}
+
+TEST(CifarTest, ParseCifarFromMemorySplitsLabelsAndPixels) {
+  const std::string two = cifar_record(5, {4}) + cifar_record(6, {8});
+  const CifarRaw raw = parse_cifar(reinterpret_cast<const uint8_t*>(two.data()), two.size(), CifarKind::kCifar10, "m");
+  EXPECT_EQ(raw.size(), 2);
+  EXPECT_EQ(raw.labels, (std::vector<uint8_t>{4, 8}));
+  ASSERT_EQ(raw.pixels.size(), static_cast<size_t>(2 * kCifarPixels));
+  EXPECT_EQ(raw.pixels[kCifarPixels + 2 * 1024 + 31 * 32], cifar_pixel(6, 2, 31, 0));
+  EXPECT_EQ(cifar_record_bytes(CifarKind::kCifar10), 3073);
+  EXPECT_EQ(cifar_record_bytes(CifarKind::kCifar100), 3074);
+  // The same bytes are not whole CIFAR-100 records.
+  EXPECT_TRUE(throws_with<IoError>(
+      [&] { parse_cifar(reinterpret_cast<const uint8_t*>(two.data()), two.size(), CifarKind::kCifar100, "m"); },
+      {"m: 6146 bytes is not a whole number of 3074-byte CIFAR-100 records"}));
 }
 
 TEST(CifarTest, MissingBatchFileIsAnIoError) {

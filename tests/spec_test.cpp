@@ -598,6 +598,57 @@ TEST(SpecTest, MalformedJsonText) {
   EXPECT_EQ(parse_json_text(" {\"a\": [1, 2]} ", "ok.json"), json::parse(R"({"a": [1, 2]})"));
 }
 
+TEST(SpecTest, JsonNestedDeeperThan64LevelsIsRefused) {
+  // The crash that motivated the limit: `input` nested 100,000 deep overflowed the stack.
+  const std::string deep = "{\"family\": \"mlp\", \"input\": " + std::string(100000, '[') + std::string(100000, ']') + "}";
+  // The object is level 1, the first bracket (byte 28, 1-based) level 2: the 64th bracket, at
+  // byte 91, opens level 65.
+  expect_error<IoError>([&] { parse_json_text(deep, "deep.json"); },
+                        {"deep.json: JSON nested deeper than 64 levels at byte 91"});
+  // Exactly 64 levels parse.
+  const std::string ok = std::string(64, '[') + std::string(64, ']');
+  EXPECT_EQ(parse_json_text(ok, "ok.json").dump(), ok);
+  expect_error<IoError>([&] { parse_json_text("[" + ok + "]", "65.json"); },
+                        {"65.json: JSON nested deeper than 64 levels at byte 65"});
+  // Objects count as levels too.
+  std::string objects;
+  for (int k = 0; k < 65; ++k) objects += "{\"a\":";
+  objects += "1" + std::string(65, '}');
+  expect_error<IoError>([&] { parse_json_text(objects, "o.json"); }, {"o.json: JSON nested deeper than 64 levels at byte 321"});
+  // Through read_spec_file: an error, not a crash.
+  const std::string file = temp_path("deep");
+  write_file_atomic(file, deep);
+  expect_error<IoError>([&] { read_spec_file(file); }, {file + ": JSON nested deeper than 64 levels"});
+  std::remove(file.c_str());
+}
+
+TEST(SpecTest, KeyGivenTwiceInOneObjectIsRefused) {
+  // nlohmann keeps the last value silently: a spec with two depths would be half-read.
+  const std::string text = R"({"family": "mlp", "input": [784], "classes": 10,
+ "cells": [{"depth": 4, "width": 8, "tc": 2, "depth": 40}]})";
+  // The second "depth" starts at byte 95 (1-based; line 2 starts at byte 50).
+  expect_error<IoError>([&] { parse_json_text(text, "twice.json"); },
+                        {"twice.json: key \"depth\" given twice in one object (at byte 95)"});
+  // The same key in different objects, or at different levels, is fine.
+  EXPECT_NO_THROW(parse_json_text(R"({"a": {"a": 1, "b": [{"a": 2}, {"a": 3}]}, "b": {"a": 4}})", "ok.json"));
+  // Keys are compared after unescaping; escaped quotes in a key do not confuse the position.
+  expect_error<IoError>([&] { parse_json_text(R"({"a\"b": 1, "c": 2, "a\u0022b": 3})", "esc.json"); },
+                        {"esc.json: key \"a\\\"b\" given twice in one object (at byte 21)"});
+  // A long key is shortened in the message, which stays one line.
+  const std::string long_key(100, 'k');
+  expect_error<IoError>([&] { parse_json_text("{\"" + long_key + "\": 1,\n\"" + long_key + "\": 2}", "long.json"); },
+                        {"long.json: key \"" + std::string(37, 'k') + "...\" given twice in one object (at byte 109)"});
+  // Duplicates in links and in nested objects are caught as well.
+  expect_error<IoError>([&] { parse_json_text(R"({"seed": 1, "cells": [], "seed": 2})", "links.json"); },
+                        {"key \"seed\" given twice"});
+}
+
+TEST(SpecTest, NumberTooLargeForADoubleIsMalformedJson) {
+  // nlohmann reports it as out_of_range.406, not a parse_error: it must still become an IoError.
+  expect_error<IoError>([] { parse_json_text(R"({"width_mult": 1e500})", "big.json"); },
+                        {"big.json: malformed JSON: number overflow parsing '1e500'"});
+}
+
 TEST(SpecTest, ReadSpecFile) {
   const std::string good = temp_path("good");
   write_file_atomic(good, spec_to_json(sample_specs()[0]).dump(2));

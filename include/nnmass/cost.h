@@ -16,6 +16,7 @@ struct Cost {
   int64_t params = 0;
   int64_t macs = 0;
   int64_t flops = 0;
+  int64_t activations = 0;  // outputs of every Linear/Conv layer for one sample (memory estimates)
 };
 
 // Cost of a valid spec; throws SpecError if a count overflows 64 bits.

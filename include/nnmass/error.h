@@ -26,6 +26,13 @@ class IoError : public Error {
   using Error::Error;
 };
 
+// The work would need more memory (or another resource) than this machine has; refused before
+// it starts.
+class ResourceError : public Error {
+ public:
+  using Error::Error;
+};
+
 // Training diverged: the loss became NaN or infinite.
 class DivergedError : public Error {
  public:

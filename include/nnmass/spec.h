@@ -9,6 +9,11 @@
 
 namespace nnmass {
 
+// Generous caps: any real network fits, and the closed forms stay exact in 64-bit integers.
+constexpr int kMaxDepth = 100000;
+constexpr int kMaxWidth = 1 << 20;
+constexpr int64_t kMaxInputDim = int64_t{1} << 24;
+
 enum class Family {
   kMlp,           // DenseNet-type MLP (§2.1): one Linear per layer, random concatenation links
   kCnn,           // DenseNet-type CNN, regular 3x3 convs (§2.2)

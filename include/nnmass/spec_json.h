@@ -25,7 +25,9 @@ nlohmann::json links_to_json(const Links& links);
 // Parses and checks the links against the spec.
 Links links_from_json(const nlohmann::json& j, const Spec& spec);
 
-// Parses text as JSON; a syntax error becomes a one-line IoError naming `what` and the position.
+// Parses text as JSON; a syntax error becomes a one-line IoError naming `what` and the position,
+// and so do nesting deeper than 64 levels and a key given twice in one object (every JSON file
+// nnmass reads goes through here).
 nlohmann::json parse_json_text(const std::string& text, const std::string& what);
 
 }  // namespace nnmass

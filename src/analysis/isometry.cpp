@@ -51,6 +51,10 @@ LayerForm jacobian_form(LayerForm form, Derivative der) {
 torch::Tensor gram_singular_values(const torch::Tensor& gram) {
   const torch::Tensor g = gram.to(torch::kFloat64).contiguous();
   const int64_t batch = g.size(0), n = g.size(1);
+  // Past a few dozen rows LAPACK's blocked solver wins (the small-matrix solver is O(n^3) scalar
+  // code: a 1024-wide layer took minutes per 100 samples).
+  constexpr int64_t kLargeGram = 48;
+  if (n > kLargeGram) return torch::linalg_eigvalsh(g).flip(-1).clamp_min_(0).sqrt_();
   torch::Tensor values = torch::empty({batch, n}, torch::kFloat64);
   const double* src = g.data_ptr<double>();
   double* dst = values.data_ptr<double>();
@@ -65,7 +69,38 @@ torch::Tensor gram_singular_values(const torch::Tensor& gram) {
   return values.clamp_min_(0).sqrt_();
 }
 
-// Singular values of one traced layer's Jacobians for all its samples (analytic, fast).
+// Working memory of one layer's batched Jacobian/Gram computation: larger batches are split, so a
+// 1024-wide layer costs ~256 MiB at a time instead of gigabytes (results are the same).
+constexpr int64_t kChunkBytes = int64_t{256} << 20;
+
+// Singular values of one traced layer's Jacobians for samples z [B, in] (analytic, fast).
+torch::Tensor chunk_singular_values(const torch::Tensor& w, const torch::Tensor& bias, const torch::Tensor& z,
+                                    LayerForm form, Activation act, Derivative der) {
+  const int64_t out = w.size(0), in = w.size(1);
+  if (form == LayerForm::kActivateAfter) {
+    // J = diag(e) W, e = phi'(W z + b): [B, out]
+    const torch::Tensor e = activation_derivative(torch::addmm(bias, z, w.t()), act, der);
+    if (out <= in)
+      return gram_singular_values(e.unsqueeze(2) * w.mm(w.t()).unsqueeze(0) * e.unsqueeze(1));
+    // Tall J: its singular values are those of the in x in Gram J^T J = W^T diag(e^2) W.
+    const torch::Tensor j = e.unsqueeze(2) * w.unsqueeze(0);  // [B, out, in]
+    return gram_singular_values(j.transpose(1, 2).bmm(j));
+  }
+  // kActivateBefore: J = W diag(d), d = phi'(z): [B, in]
+  const torch::Tensor d = activation_derivative(z, act, der);
+  if (out <= in) {
+    if (in * out * out * 8 <= kChunkBytes) {
+      // G = W diag(d^2) W^T = sum_k d_k^2 w_k w_k^T (w_k: column k of W): one GEMM for the whole
+      // batch, [B, in] x [in, out*out], instead of B small ones.
+      const torch::Tensor outer = (w.t().unsqueeze(2) * w.t().unsqueeze(1)).reshape({in, out * out});
+      return gram_singular_values(d.square().mm(outer).view({-1, out, out}));
+    }
+    const torch::Tensor j = w.unsqueeze(0) * d.unsqueeze(1);  // [B, out, in]
+    return gram_singular_values(j.bmm(j.transpose(1, 2)));
+  }
+  return gram_singular_values(d.unsqueeze(2) * w.t().mm(w).unsqueeze(0) * d.unsqueeze(1));
+}
+
 torch::Tensor layer_singular_values(const LayerTrace& layer, Activation act, Derivative der,
                                     bool* shared) {
   const torch::Tensor w = layer.linear->weight.to(torch::kFloat64);  // [out, in]
@@ -74,22 +109,15 @@ torch::Tensor layer_singular_values(const LayerTrace& layer, Activation act, Der
   const LayerForm form = jacobian_form(layer.form, der);
   *shared = form == LayerForm::kLinear;
   if (form == LayerForm::kLinear) return torch::linalg_svdvals(w).unsqueeze(0);  // [1, min]
-  if (form == LayerForm::kActivateAfter) {
-    // J = diag(e) W, e = phi'(W z + b): [B, out]
-    const torch::Tensor e = activation_derivative(torch::addmm(layer.linear->bias.to(torch::kFloat64), z, w.t()), act, der);
-    if (out <= in)
-      return gram_singular_values(e.unsqueeze(2) * w.mm(w.t()).unsqueeze(0) * e.unsqueeze(1));
-    return singular_values(e.unsqueeze(2) * w.unsqueeze(0));
-  }
-  // kActivateBefore: J = W diag(d), d = phi'(z): [B, in]
-  const torch::Tensor d = activation_derivative(z, act, der);
-  if (out <= in) {
-    // G = W diag(d^2) W^T = sum_k d_k^2 w_k w_k^T (w_k: column k of W): one GEMM for the whole
-    // batch, [B, in] x [in, out*out], instead of B small ones.
-    const torch::Tensor outer = (w.t().unsqueeze(2) * w.t().unsqueeze(1)).reshape({in, out * out});
-    return gram_singular_values(d.square().mm(outer).view({-1, out, out}));
-  }
-  return gram_singular_values(d.unsqueeze(2) * w.t().mm(w).unsqueeze(0) * d.unsqueeze(1));
+  const torch::Tensor bias = layer.linear->bias.to(torch::kFloat64);
+  // Each sample holds an out x in Jacobian and an out x out (or in x in) Gram matrix.
+  const int64_t per_sample = 8 * (out * in + std::min(out, in) * std::min(out, in)) * 2;
+  const int64_t rows = std::max<int64_t>(1, kChunkBytes / per_sample);
+  if (z.size(0) <= rows) return chunk_singular_values(w, bias, z, form, act, der);
+  std::vector<torch::Tensor> parts;
+  for (int64_t start = 0; start < z.size(0); start += rows)
+    parts.push_back(chunk_singular_values(w, bias, z.narrow(0, start, std::min(rows, z.size(0) - start)), form, act, der));
+  return torch::cat(parts);
 }
 
 }  // namespace
@@ -195,8 +223,19 @@ double gaussian_mean_singular_value(int width, double mass, int draws, uint64_t 
   if (width < 1 || draws < 1 || !(mass >= 0)) throw SpecError("theory check needs width >= 1, draws >= 1, mass >= 0");
   const int64_t cols = width + static_cast<int64_t>(std::floor(mass / 2));
   torch::Generator generator = at::make_generator<at::CPUGeneratorImpl>(seed);
-  const torch::Tensor g = torch::randn({draws, width, cols}, generator, torch::kFloat64);
-  return singular_values(g).mean().item<double>();
+  // Draws in chunks of ~256 MiB: the same result for small widths, bounded memory for large ones.
+  const int64_t per_draw = int64_t{8} * width * cols * 3;
+  const int64_t chunk = std::max<int64_t>(1, kChunkBytes / per_draw);
+  double sum = 0;
+  int64_t count = 0;
+  for (int64_t done = 0; done < draws; done += chunk) {
+    const int64_t n = std::min<int64_t>(chunk, draws - done);
+    const torch::Tensor g = torch::randn({n, width, cols}, generator, torch::kFloat64);
+    const torch::Tensor s = gram_singular_values(g.bmm(g.transpose(1, 2)));  // width <= cols
+    sum += s.sum().item<double>();
+    count += s.numel();
+  }
+  return sum / count;
 }
 
 }  // namespace nnmass

@@ -4,7 +4,10 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/common_flags.h"
+#include "cli/option_flags.h"
 #include "cli/spec_options.h"
+#include "nnmass/memory.h"
 #include "nnmass/cost.h"
 #include "nnmass/error.h"
 #include "nnmass/mass.h"
@@ -17,16 +20,18 @@ namespace nnmass::cli {
 namespace {
 
 struct BuildOptions {
+  OptionTable table;
   SpecFlags spec;
   std::string links_file;  // --links FILE: use these links instead of drawing them
   std::string init = "default";
   double sigma = 1.0;
-  uint64_t seed = 0;
-  int batch = 2;
+  SeedFlags seed;
+  int batch_size = 2;
   std::string save;        // --save PATH
   std::string links_out;   // --links-out PATH
   std::string load;        // --load PATH: inspect a saved model instead
   int threads = 0;
+  bool json = false;
 };
 
 std::string shape_text(const torch::Tensor& t) {
@@ -60,64 +65,97 @@ void print_layers(const NetworkImpl& network, bool dense) {
 }
 
 // Builds (or loads) the network the options describe.
-LoadedModel make_model(const BuildOptions& opt, const CLI::App& cmd) {
+// The architecture (from the flags or the model file's header), checked and preflighted before
+// anything is built or written.
+Spec checked_spec(const BuildOptions& opt) {
+  Spec spec;
   if (!opt.load.empty()) {
-    if (!opt.spec.spec_file.empty() || !opt.spec.family.empty() || !opt.spec.arch.empty() ||
-        !opt.spec.example.empty())
-      throw SpecError("--load takes the architecture from the model file; drop the architecture flags");
-    return load_model(opt.load);
+    for (const Option& o : opt.table.options())
+      if ((o.group == "Architecture" || o.group == "ResNet / MobileNet-v2") && opt.table.given(o.name))
+        throw SpecError("--load takes the architecture from the model file; drop --" + o.name);
+    spec = read_model_spec(opt.load);
+  } else {
+    const std::vector<Spec> specs = specs_from_flags(opt.spec, opt.table);
+    if (specs.size() != 1)
+      throw SpecError("build takes one architecture, the flags describe " + std::to_string(specs.size()) +
+                      "; give single values (':' separates cells)");
+    spec = specs.front();
   }
-  const std::vector<Spec> specs = specs_from_flags(opt.spec, cmd);
-  if (specs.size() != 1)
-    throw SpecError("build takes one architecture, the flags describe " + std::to_string(specs.size()) +
-                    "; give single values (':' separates cells)");
+  if (!opt.links_file.empty() && !is_dense(spec.family)) throw SpecError("--links applies to the dense families only");
+  if (!opt.links_out.empty() && !is_dense(spec.family)) throw SpecError("--links-out applies to the dense families only");
+  if (!opt.save.empty()) check_output_file(opt.save, "--save");
+  if (!opt.links_out.empty()) check_output_file(opt.links_out, "--links-out");
+  check_memory(forward_bytes(spec, opt.batch_size), "building this network and a forward pass of --batch-size " +
+                                                        std::to_string(opt.batch_size));
+  return spec;
+}
+
+LoadedModel make_model(const BuildOptions& opt, const Spec& spec) {
+  if (!opt.load.empty()) return load_model(opt.load);
   LoadedModel model;
-  model.spec = specs.front();
+  model.spec = spec;
   model.init.kind = parse_init(opt.init, "--init");
   model.init.sigma = opt.sigma;
-  model.init.seed = opt.seed;
+  model.init.seed = opt.seed.seed;
   if (!opt.links_file.empty()) {
     if (!is_dense(model.spec.family)) throw SpecError("--links applies to the dense families only");
     model.links = links_from_json(parse_json_text(read_text_file(opt.links_file), opt.links_file), model.spec);
   } else if (is_dense(model.spec.family)) {
-    model.links = draw_links(model.spec, opt.seed);
+    model.links = draw_links(model.spec, opt.seed.seed);
   }
   model.network = build_network(model.spec, model.links ? &*model.links : nullptr, model.init);
   return model;
 }
 
-void run_build(const BuildOptions& opt, const CLI::App& cmd) {
-  if (opt.batch < 1) throw SpecError("--batch must be at least 1, got " + std::to_string(opt.batch));
-  set_torch_threads(opt.threads);
-  const LoadedModel model = make_model(opt, cmd);
+nlohmann::json to_json(const LoadedModel& model, const torch::Tensor& input, const torch::Tensor& output) {
+  const Spec& spec = model.spec;
+  const Cost cost = count_cost(spec);
+  nlohmann::json layers = nlohmann::json::array();
+  for (const LayerInfo& row : model.network->layer_table())
+    layers.push_back({{"name", row.name}, {"kind", row.kind}, {"fan_in", row.fan_in}, {"out", row.out},
+                      {"stride", row.stride}, {"params", row.params}, {"links", row.links.size()}});
+  return {{"spec", spec_to_json(spec)}, {"init", to_string(model.init.kind)}, {"sigma", model.init.sigma},
+          {"seed", model.init.seed}, {"nn_mass", nn_mass(spec)}, {"params", cost.params}, {"macs", cost.macs},
+          {"flops", cost.flops}, {"counted_params", count_parameters(*model.network)},
+          {"input_shape", input.sizes().vec()}, {"output_shape", output.sizes().vec()}, {"layers", layers}};
+}
+
+void run_build(const BuildOptions& opt) {
+  const Spec spec_checked = checked_spec(opt);
+  set_torch_threads(choose_threads(opt.threads, spec_checked, opt.batch_size));
+  const LoadedModel model = make_model(opt, spec_checked);
   const Spec& spec = model.spec;
   const InitOptions& init = model.init;
   const std::optional<Links>& links = model.links;
   const Network& network = model.network;
 
-  std::vector<int64_t> shape = {opt.batch};
+  std::vector<int64_t> shape = {opt.batch_size};
   shape.insert(shape.end(), spec.input.begin(), spec.input.end());
   network->eval();  // BatchNorm on running statistics: a batch of one works too
   torch::NoGradGuard no_grad;
   const torch::Tensor input = torch::randn(shape);
   const torch::Tensor output = network->forward(input);
 
-  std::cout << to_string(spec.family) << (spec.name.empty() ? "" : " " + spec.name) << ", init "
-            << to_string(init.kind) << ", seed " << init.seed << "\n\n";
-  print_layers(*network, is_dense(spec.family));
   const int64_t closed = count_cost(spec).params, counted = count_parameters(*network);
-  std::cout << "\nforward     " << shape_text(input) << " -> " << shape_text(output)
-            << "\nNN-Mass     " << fixed(nn_mass(spec), 3) << "\nparams      closed form "
-            << group_digits(closed) << ", counted in the module " << group_digits(counted)
-            << (closed == counted ? " (equal)" : " (DIFFERENT)") << "\n";
+  if (opt.json) {
+    std::cout << to_json(model, input, output).dump(2) << "\n";
+  } else {
+    std::cout << to_string(spec.family) << (spec.name.empty() ? "" : " " + spec.name) << ", init "
+              << to_string(init.kind) << ", seed " << init.seed << "\n\n";
+    print_layers(*network, is_dense(spec.family));
+    std::cout << "\nforward     " << shape_text(input) << " -> " << shape_text(output)
+              << "\nNN-Mass     " << fixed(nn_mass(spec), 3) << "\nparams      closed form "
+              << group_digits(closed) << ", counted in the module " << group_digits(counted)
+              << (closed == counted ? " (equal)" : " (DIFFERENT)") << "\n";
+  }
   if (closed != counted) throw Error("internal error: closed-form and counted #params differ");
   if (!opt.links_out.empty() && links) {
     write_file_atomic(opt.links_out, links_to_json(*links).dump(1) + "\n");
-    std::cout << "links       " << opt.links_out << "\n";
+    if (!opt.json) std::cout << "links       " << opt.links_out << "\n";
   }
   if (!opt.save.empty()) {
     save_model(opt.save, spec, links ? &*links : nullptr, init, *network);
-    std::cout << "saved       " << opt.save << "\n";
+    if (!opt.json) std::cout << "saved       " << opt.save << "\n";
   }
 }
 
@@ -136,21 +174,21 @@ void register_build(CLI::App& app) {
       "  nnmass build --example cifar_dwcnn --save dwcnn.pt\n"
       "  nnmass build --load dwcnn.pt\n"
       "  nnmass build --arch resnet18 --classes 10 --input 3,32,32 --stem cifar");
-  add_spec_flags(cmd, &opt->spec);
-  const std::string g = "Build";
-  cmd->add_option("--seed", opt->seed, "Seed of the links and the weights")->group(g)->capture_default_str();
-  cmd->add_option("--init", opt->init, "default (libtorch's) | gaussian N(0, sigma^2) | orthogonal (gain sigma)")
-      ->group(g)->capture_default_str();
-  cmd->add_option("--sigma", opt->sigma, "Gaussian std / orthogonal gain")->group(g)->capture_default_str();
-  cmd->add_option("--links", opt->links_file, "Use the links in this JSON file instead of drawing them")
-      ->group(g)->check(CLI::ExistingFile);
-  cmd->add_option("--batch", opt->batch, "Batch size of the test forward pass")->group(g)->capture_default_str();
-  cmd->add_option("--threads", opt->threads, "Torch threads (0: one per core)")->group(g)->capture_default_str();
-  cmd->add_option("--load", opt->load, "Inspect a saved model file instead of building one")
-      ->group(g)->check(CLI::ExistingFile);
-  cmd->add_option("--save", opt->save, "Write the model (weights, spec, links) to this file")->group("Output");
-  cmd->add_option("--links-out", opt->links_out, "Write the links as JSON to this file")->group("Output");
-  cmd->callback([opt, cmd] { run_build(*opt, *cmd); });
+  OptionTable& t = opt->table;
+  add_spec_flags(t, &opt->spec);
+  t.group("Build");
+  add_seed_option(t, &opt->seed);
+  add_init_options(t, &opt->init, &opt->sigma);
+  t.add("links", &opt->links_file, "Use the links in this JSON file instead of drawing them").families = {"mlp", "cnn", "dwcnn"};
+  t.add("batch-size", &opt->batch_size, 1, 1 << 20, "Samples in the test forward pass");
+  add_threads_option(t, &opt->threads);
+  t.add("load", &opt->load, "Inspect a saved model file instead of building one");
+  t.group("Output");
+  t.add("save", &opt->save, "Write the model (weights, spec, links) to this file");
+  t.add("links-out", &opt->links_out, "Write the links as JSON to this file");
+  add_json_option(t, &opt->json);
+  add_flags(cmd, t);
+  cmd->callback([opt] { run_build(*opt); });
 }
 
 }  // namespace nnmass::cli

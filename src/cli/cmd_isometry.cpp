@@ -1,14 +1,18 @@
 // `nnmass isometry`: layer-wise dynamical isometry at initialization (method spec §3) of one
 // dense MLP or a grid of them, each over --repeats fresh topologies, on real inputs; beside each
 // model the Gaussian-matrix theory check of spec §3.3.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <iostream>
 #include <memory>
 
 #include "cli/commands.h"
-#include "cli/data_fit.h"
+#include "cli/common_flags.h"
+#include "cli/option_flags.h"
 #include "cli/spec_options.h"
+#include "nnmass/memory.h"
+#include "nnmass/train/recipe.h"
 #include "nnmass/analysis/isometry.h"
 #include "nnmass/cost.h"
 #include "nnmass/error.h"
@@ -20,17 +24,18 @@ namespace nnmass::cli {
 namespace {
 
 struct IsometryCliOptions {
+  OptionTable table;
   SpecFlags spec;
   DataOptions data;
   int64_t samples = 10000;  // the official ldi.py uses the whole 10,000-image test set
   std::string init = "default";
   double sigma = 1.0;
   std::string derivative = "correct";
-  int repeats = 1;
-  uint64_t seed = 0;
+  SeedFlags seed;
+  std::vector<uint64_t> seeds;  // from --seed/--repeats/--seeds
   int64_t batch_size = 1000;
-  int theory_draws = 200;
-  int threads = 1;
+  int theory_draws = 0;  // 0: automatic (theory_draws_for)
+  int threads = 0;
   bool layers = false;
   bool json = false;
   std::string load;  // --load: measure a saved model (e.g. a trained one)
@@ -83,7 +88,7 @@ nlohmann::json to_json(const ModelIsometry& m, const IsometryCliOptions& opt) {
     nlohmann::json layers = nlohmann::json::array();
     for (const auto& l : m.repeats[r].layers)
       layers.push_back({{"name", l.name}, {"rows", l.rows}, {"cols", l.cols}, {"mean", l.mean}, {"std", l.std}, {"count", l.count}});
-    repeats.push_back({{"seed", opt.seed + r}, {"mean", m.repeats[r].mean}, {"std", m.repeats[r].std},
+    repeats.push_back({{"seed", opt.seeds[r]}, {"mean", m.repeats[r].mean}, {"std", m.repeats[r].std},
                        {"count", m.repeats[r].count}, {"layers", layers}});
   }
   const Cost cost = count_cost(m.spec);
@@ -95,8 +100,8 @@ nlohmann::json to_json(const ModelIsometry& m, const IsometryCliOptions& opt) {
 
 void print_table(const std::vector<ModelIsometry>& models, const IsometryCliOptions& opt, const std::string& data) {
   std::cout << "layer-wise Jacobian singular values at init: " << data << ", " << opt.samples << " samples, init "
-            << opt.init << ", " << opt.derivative << " derivative, " << opt.repeats << " topolog"
-            << (opt.repeats == 1 ? "y" : "ies") << " per model\n\n";
+            << opt.init << ", " << opt.derivative << " derivative, " << opt.seeds.size() << " topolog"
+            << (opt.seeds.size() == 1 ? "y" : "ies") << " per model\n\n";
   Table table({"model", "d", "w", "t_c", "NN-Mass", "params", "mean σ", "± topologies", "std σ",
                "Gaussian σ̄(w, m)"});
   for (size_t k = 0; k < models.size(); ++k) {
@@ -116,22 +121,43 @@ void print_table(const std::vector<ModelIsometry>& models, const IsometryCliOpti
   }
 }
 
-void run_isometry(IsometryCliOptions& opt, const CLI::App& cmd) {
-  if (opt.repeats < 1) throw SpecError("--repeats must be at least 1, got " + std::to_string(opt.repeats));
-  if (opt.samples < 1) throw SpecError("--samples must be at least 1, got " + std::to_string(opt.samples));
-  set_torch_threads(opt.threads);
+// Gaussian matrices for the theory check: 200, fewer for wide layers, whose mean singular value
+// concentrates (its spread shrinks with the width) while each draw costs ~w^3.
+int theory_draws_for(int width) {
+  constexpr double kBudget = 2e9;  // ~10 w^3 flops a draw: a few seconds in all
+  const double per_draw = 10.0 * width * width * width;
+  return static_cast<int>(std::clamp(kBudget / per_draw, 3.0, 200.0));
+}
+
+// The models to measure, checked (family, seeds, memory) before any data is read.
+std::vector<Spec> checked_specs(IsometryCliOptions& opt, std::optional<LoadedModel>* loaded) {
+  opt.seeds = seeds_from_flags(opt.seed, opt.table);
   std::vector<Spec> specs;
-  std::optional<LoadedModel> loaded;
   if (!opt.load.empty()) {
-    loaded = load_model(opt.load);
-    specs = {loaded->spec};
+    for (const Option& o : opt.table.options())
+      if ((o.group == "Architecture" || o.group == "ResNet / MobileNet-v2") && opt.table.given(o.name))
+        throw SpecError("--load takes the architecture from the model file; drop --" + o.name);
+    if (opt.table.given("seed") || opt.table.given("seeds") || opt.table.given("repeats"))
+      throw SpecError("--load measures the saved weights; drop --seed/--seeds/--repeats");
+    specs = {read_model_spec(opt.load)};
   } else {
-    specs = specs_from_flags(opt.spec, cmd);
+    specs = specs_from_flags(opt.spec, opt.table);
   }
-  for (const Spec& s : specs)
+  for (const Spec& s : specs) {
     if (s.family != Family::kMlp)
       throw SpecError("isometry supports the dense MLP only for now (layer Jacobians of " + to_string(s.family) +
                       " are not implemented); use --family mlp");
+    check_memory(isometry_bytes(s, std::min(opt.batch_size, opt.samples)),
+                 "measuring LDI of this network with --batch-size " + std::to_string(opt.batch_size));
+  }
+  if (!opt.load.empty()) *loaded = load_model(opt.load);
+  return specs;
+}
+
+void run_isometry(IsometryCliOptions& opt) {
+  std::optional<LoadedModel> loaded;
+  const std::vector<Spec> specs = checked_specs(opt, &loaded);
+  set_torch_threads(choose_threads(opt.threads, specs.front(), static_cast<int>(opt.batch_size)));
   opt.data.limit_test = opt.samples;
   opt.data.need_train = false;  // only test images are used
   const DataSplit data = load_data(opt.data);
@@ -139,16 +165,19 @@ void run_isometry(IsometryCliOptions& opt, const CLI::App& cmd) {
   std::vector<ModelIsometry> models;
   for (const Spec& flag_spec : specs) {
     ModelIsometry m;
-    m.spec = fit_spec_to_data(flag_spec, data, opt.spec, cmd);
+    const bool adopt = !loaded && opt.spec.spec_file.empty() && opt.spec.example.empty();
+    m.spec = fit_spec_to_data(flag_spec, data, adopt && !opt.table.given("input"), adopt && !opt.table.given("classes"));
     if (loaded) {
       auto mlp = std::dynamic_pointer_cast<DenseMlpImpl>(loaded->network);
       m.repeats.push_back(measure_timed(*mlp, opt, inputs, &m.seconds));
     }
-    for (int r = 0; !loaded && r < opt.repeats; ++r) {
-      const InitOptions init{parse_init(opt.init, "--init"), opt.sigma, opt.seed + r};
+    for (size_t r = 0; !loaded && r < opt.seeds.size(); ++r) {
+      const InitOptions init{parse_init(opt.init, "--init"), opt.sigma, opt.seeds[r]};
       m.repeats.push_back(measure_once(m.spec, opt, init, inputs, &m.seconds));
     }
-    m.theory = gaussian_mean_singular_value(m.spec.cells.front().width, nn_mass(m.spec), opt.theory_draws, opt.seed);
+    const int width = m.spec.cells.front().width;
+    const int draws = opt.theory_draws > 0 ? opt.theory_draws : theory_draws_for(width);
+    m.theory = gaussian_mean_singular_value(width, nn_mass(m.spec), draws, opt.seeds.front());
     models.push_back(std::move(m));
   }
   if (opt.json) {
@@ -174,27 +203,26 @@ void register_isometry(CLI::App& app) {
       "Examples:\n"
       "  nnmass isometry --family mlp --width 8 --depth 16 --tc 0,4,8,12 --repeats 5\n"
       "  nnmass isometry --family mlp --width 8 --depth 32 --tc 8 --derivative reference --json");
-  add_spec_flags(cmd, &opt->spec);
-  const std::string g = "Isometry";
-  cmd->add_option("--data", opt->data.source, "Data set whose test images are the inputs [default: Fashion-MNIST]")->group(g);
-  cmd->add_option("--samples", opt->samples, "Test images used")->group(g)->capture_default_str();
-  cmd->add_option("--init", opt->init, "default | gaussian | orthogonal")->group(g)->capture_default_str();
-  cmd->add_option("--sigma", opt->sigma, "Gaussian std / orthogonal gain")->group(g)->capture_default_str();
-  cmd->add_option("--derivative", opt->derivative,
-                  "correct | reference (the official code's ELU derivative: exp(x) for x > 0, else 0)")
-      ->group(g)->capture_default_str();
-  cmd->add_option("--repeats", opt->repeats, "Fresh topologies (and weights) per model, seeds seed..seed+K-1")
-      ->group(g)->capture_default_str();
-  cmd->add_option("--seed", opt->seed, "First seed")->group(g)->capture_default_str();
-  cmd->add_option("--batch-size", opt->batch_size, "Samples per chunk")->group(g)->capture_default_str();
-  cmd->add_option("--theory-draws", opt->theory_draws, "Gaussian matrices drawn for the theory check")
-      ->group(g)->capture_default_str();
-  cmd->add_option("--threads", opt->threads, "Torch threads (0: one per core)")->group(g)->capture_default_str();
-  cmd->add_option("--load", opt->load, "Measure a saved model file (nnmass build/train --save/--out) instead")
-      ->group(g)->check(CLI::ExistingFile);
-  cmd->add_flag("--per-layer", opt->layers, "Also print per-layer means (first topology of each model)")->group("Output");
-  cmd->add_flag("--json", opt->json, "Print JSON (an object, or an array for a grid)")->group("Output");
-  cmd->callback([opt, cmd] { run_isometry(*opt, *cmd); });
+  OptionTable& t = opt->table;
+  add_spec_flags(t, &opt->spec);
+  t.group("Isometry");
+  t.add("data", &opt->data.source, "Data set whose test images are the inputs [default: Fashion-MNIST]");
+  t.add("samples", &opt->samples, 1, int64_t{1} << 32, "Test images used");
+  add_init_options(t, &opt->init, &opt->sigma);
+  t.add("derivative", &opt->derivative,
+        "Activation derivative: correct, or the official code's (ELU: exp(x) for x > 0, else 0)",
+        {"correct", "reference"});
+  add_seed_options(t, &opt->seed, 1);
+  t.add("batch-size", &opt->batch_size, 1, 1 << 20, "Samples per forward pass (Jacobians are computed per chunk)");
+  t.add("theory-draws", &opt->theory_draws, 0, 1000000,
+        "Gaussian matrices drawn for the theory check (0: 200, fewer for widths past 100)");
+  add_threads_option(t, &opt->threads);
+  t.add("load", &opt->load, "Measure a saved model file (nnmass build/train --save/--out) instead");
+  t.group("Output");
+  t.add_flag("per-layer", &opt->layers, "Also print per-layer means (first topology of each model)");
+  add_json_option(t, &opt->json);
+  add_flags(cmd, t);
+  cmd->callback([opt] { run_isometry(*opt); });
 }
 
 }  // namespace nnmass::cli

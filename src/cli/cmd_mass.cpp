@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/common_flags.h"
+#include "cli/option_flags.h"
 #include "cli/spec_options.h"
 #include "nnmass/cost.h"
 #include "nnmass/mass.h"
@@ -15,6 +17,7 @@ namespace nnmass::cli {
 namespace {
 
 struct MassOptions {
+  OptionTable table;
   SpecFlags spec;
   bool json = false;
 };
@@ -28,7 +31,7 @@ nlohmann::json model_json(const Spec& spec) {
   return {{"spec", spec_to_json(spec)},       {"nn_mass", nn_mass(spec)},
           {"average_density", average_density(spec)}, {"params", cost.params},
           {"macs", cost.macs},                {"flops", cost.flops},
-          {"terms", terms}};
+          {"activations", cost.activations},  {"terms", terms}};
 }
 
 std::string describe(const Spec& spec) {
@@ -83,8 +86,8 @@ void print_grid(const std::vector<Spec>& specs) {
   std::cout << describe(specs.front()) << "\n\n" << table.render();
 }
 
-void run_mass(const MassOptions& opt, const CLI::App& cmd) {
-  const std::vector<Spec> specs = specs_from_flags(opt.spec, cmd);
+void run_mass(const MassOptions& opt) {
+  const std::vector<Spec> specs = specs_from_flags(opt.spec, opt.table);
   if (opt.json) {
     nlohmann::json out = nlohmann::json::array();
     for (const Spec& s : specs) out.push_back(model_json(s));
@@ -112,12 +115,14 @@ void register_mass(CLI::App& app) {
       "  nnmass mass --family mlp --width 8 --depth 16,24,32 --tc 0,4,8     (a grid: 9 models)\n"
       "  nnmass mass --family dwcnn --depth 13 --width 32:64:128 --tc 40:80:125 --head reference\n"
       "  nnmass mass --arch resnet50 --json");
-  add_spec_flags(cmd, &opt->spec);
-  cmd->add_flag("--json", opt->json,
-                "Print JSON: one object per model (an array for a grid) with the spec, nn_mass, "
-                "average_density, params, macs, flops and the per-cell/per-block terms")
-      ->group("Output");
-  cmd->callback([opt, cmd] { run_mass(*opt, *cmd); });
+  add_spec_flags(opt->table, &opt->spec);
+  opt->table.group("Output");
+  add_json_option(opt->table, &opt->json);
+  opt->table.options().back().help =
+      "Print JSON: one object per model (an array for a grid) with the spec, nn_mass, average_density, params, "
+      "macs, flops, activations and the per-cell/per-block terms";
+  add_flags(cmd, opt->table);
+  cmd->callback([opt] { run_mass(*opt); });
 }
 
 }  // namespace nnmass::cli

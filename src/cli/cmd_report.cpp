@@ -1,9 +1,12 @@
 // `nnmass report DB...`: statistics, plots and a Markdown report of one or more sweep databases
-// (shards are merged); --csv exports the runs table.
+// (shards are merged); --csv exports the runs table. Databases are opened read-only, and a file
+// nnmass did not write is refused.
 #include <cmath>
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/common_flags.h"
+#include "cli/option_flags.h"
 #include "nnmass/error.h"
 #include "nnmass/file_io.h"
 #include "nnmass/report/report.h"
@@ -13,24 +16,43 @@ namespace nnmass::cli {
 namespace {
 
 struct ReportCliOptions {
+  OptionTable table;
   std::vector<std::string> dbs;
   ReportOptions report;
   bool no_plots = false;
   std::string csv;
+  bool json = false;
 };
 
 std::string num(double v, int decimals) { return std::isnan(v) ? "-" : fixed(v, decimals); }
 
+nlohmann::json number_or_null(double v) { return std::isnan(v) ? nlohmann::json() : nlohmann::json(v); }
+
+nlohmann::json to_json(const std::vector<PredictorStats>& stats, const ReportFiles& files, size_t runs) {
+  nlohmann::json predictors = nlohmann::json::array();
+  for (const PredictorStats& s : stats)
+    predictors.push_back({{"predictor", s.predictor}, {"n", s.c.n}, {"r2", number_or_null(s.c.r2)},
+                          {"pearson", number_or_null(s.c.pearson)}, {"spearman", number_or_null(s.c.spearman)},
+                          {"kendall", number_or_null(s.c.kendall)}});
+  return {{"runs", runs}, {"predictors", predictors}, {"markdown", files.markdown}, {"plots", files.plots},
+          {"csv", files.csv}};
+}
+
 void run_report(ReportCliOptions& o) {
-  const std::vector<RunRecord> runs = read_runs(o.dbs);
-  if (!o.csv.empty()) {
-    write_file_atomic(o.csv, runs_to_csv(runs));
-    std::cout << "runs table: " << o.csv << " (" << runs.size() << " rows)\n";
-  }
+  const std::vector<RunRecord> runs = read_runs(o.dbs);  // refuses files nnmass did not write
+  if (!o.csv.empty()) check_output_file(o.csv, "--csv");
+  check_output_dir(o.report.out_dir, "--out");
+  if (!o.csv.empty()) write_file_atomic(o.csv, runs_to_csv(runs));
   o.report.plots = !o.no_plots;
   const ReportFiles files = write_report(runs, o.report);
+  const std::vector<PredictorStats> stats = predictor_stats(runs);
+  if (o.json) {
+    std::cout << to_json(stats, files, runs.size()).dump(2) << "\n";
+    return;
+  }
+  if (!o.csv.empty()) std::cout << "runs table: " << o.csv << " (" << runs.size() << " rows)\n";
   Table table({"predictor", "n", "R²", "Pearson", "Spearman", "Kendall τ-b"});
-  for (const PredictorStats& s : predictor_stats(runs))
+  for (const PredictorStats& s : stats)
     table.add_row({s.predictor, std::to_string(s.c.n), num(s.c.r2, 3), num(s.c.pearson, 3), num(s.c.spearman, 3),
                    num(s.c.kendall, 3)});
   std::cout << "test accuracy against each predictor, all runs:\n\n" << table.render() << "\nreport: " << files.markdown
@@ -45,17 +67,21 @@ void register_report(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "report",
       "Statistics, plots and a Markdown report of sweep databases.\n"
-      "Shards are merged. R², Pearson, Spearman and Kendall τ-b of\n"
+      "Shards are merged; databases are opened read-only. R², Pearson, Spearman and Kendall τ-b of\n"
       "test accuracy against NN-Mass, #params, FLOPs and LDI, over all runs and per group; accuracy\n"
       "by NN-Mass bucket and by depth; plots (gnuplot, PNG and SVG); a Markdown report.\n"
       "Example:\n"
       "  nnmass report runs/demo.sqlite --out runs/demo-report");
   cmd->add_option("db", opt->dbs, "Results databases written by nnmass sweep")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--out", opt->report.out_dir, "Report folder (report.md, plots/, runs.csv)")->capture_default_str();
-  cmd->add_option("--group-by", opt->report.group_by, "depth | width | tc | family")->capture_default_str();
-  cmd->add_option("--buckets", opt->report.buckets, "NN-Mass buckets in the accuracy table")->capture_default_str();
-  cmd->add_flag("--no-plots", opt->no_plots, "Do not render plots");
-  cmd->add_option("--csv", opt->csv, "Also export the runs table to this CSV file");
+  OptionTable& t = opt->table;
+  t.group("Report");
+  t.add("out", &opt->report.out_dir, "Report folder (report.md, plots/, runs.csv)");
+  t.add("group-by", &opt->report.group_by, "Group the per-group statistics by", {"depth", "width", "tc", "family"});
+  t.add("buckets", &opt->report.buckets, 1, 1000, "NN-Mass buckets in the accuracy table");
+  t.add_flag("no-plots", &opt->no_plots, "Do not render plots");
+  t.add("csv", &opt->csv, "Also export the runs table to this CSV file");
+  add_json_option(t, &opt->json);
+  add_flags(cmd, t);
   cmd->callback([opt] { run_report(*opt); });
 }
 

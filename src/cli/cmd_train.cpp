@@ -6,9 +6,11 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "cli/data_fit.h"
-#include "cli/train_flags.h"
+#include "cli/common_flags.h"
+#include "cli/option_flags.h"
 #include "cli/spec_options.h"
+#include "nnmass/memory.h"
+#include "nnmass/train/recipe.h"
 #include "nnmass/cost.h"
 #include "nnmass/error.h"
 #include "nnmass/file_io.h"
@@ -22,33 +24,60 @@ namespace nnmass::cli {
 namespace {
 
 struct TrainCliOptions {
+  OptionTable table;
   SpecFlags spec;
   DataOptions data;
   TrainOptions train;
+  SeedFlags seed;
   std::string init = "default";
   double sigma = 1.0;
   int threads = 0;
   std::string out;
   bool no_augment = false;
+  bool json = false;
 };
 
 void write_outputs(const std::string& dir, const Spec& spec, const std::optional<Links>& links) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw IoError("cannot create output folder " + dir + ": " + ec.message());
   write_file_atomic(dir + "/spec.json", spec_to_json(spec).dump(2) + "\n");
   if (links) write_file_atomic(dir + "/links.json", links_to_json(*links).dump() + "\n");
 }
 
-void run_train(TrainCliOptions& opt, const CLI::App& cmd) {
-  const std::vector<Spec> specs = specs_from_flags(opt.spec, cmd);
+nlohmann::json result_json(const Spec& spec, const TrainResult& result, const TrainOptions& train,
+                           const std::string& data) {
+  const Cost cost = count_cost(spec);
+  nlohmann::json history = nlohmann::json::array();
+  for (const EpochMetrics& m : result.history) history.push_back(to_json(m));
+  return {{"test_acc", result.test.accuracy}, {"test_loss", result.test.loss}, {"nn_mass", nn_mass(spec)},
+          {"average_density", average_density(spec)}, {"params", cost.params}, {"macs", cost.macs},
+          {"flops", cost.flops}, {"epochs", train.epochs}, {"train_seconds", result.seconds},
+          {"resumed_epochs", result.resumed_epochs}, {"data", data}, {"recipe", recipe_json(train)},
+          {"spec", spec_to_json(spec)}, {"history", history}, {"nnmass_version", NNMASS_VERSION}};
+}
+
+// Everything checked before the data is read or a file is written.
+Spec checked_spec(TrainCliOptions& opt) {
+  const std::vector<Spec> specs = specs_from_flags(opt.spec, opt.table);
   if (specs.size() != 1)
     throw SpecError("train takes one architecture, the flags describe " + std::to_string(specs.size()) +
                     "; use nnmass sweep for grids");
+  if (opt.train.resume && opt.out.empty()) throw SpecError("--resume continues from --out's checkpoint; give --out");
+  validate(opt.train);
+  if (!opt.out.empty()) check_output_dir(opt.out, "--out");
+  return specs.front();
+}
+
+void run_train(TrainCliOptions& opt) {
+  const Spec flag_spec = checked_spec(opt);
+  opt.train.seed = opt.seed.seed;
   opt.data.seed = opt.train.seed;
   const DataSplit data = load_data(opt.data);
-  const Spec spec = fit_spec_to_data(specs.front(), data, opt.spec, cmd);
-  apply_recipe_defaults(data, cmd, &opt.train, opt.no_augment);
+  const Spec spec = fit_spec_to_data(flag_spec, data, !opt.table.given("input") && opt.spec.spec_file.empty() &&
+                                                          opt.spec.example.empty(),
+                                     !opt.table.given("classes") && opt.spec.spec_file.empty() && opt.spec.example.empty());
+  apply_official_recipe(data, opt.table, opt.no_augment, &opt.train);
+  validate(opt.train);
+  check_memory(training_bytes(spec, opt.train.batch_size),
+               "training this network with --batch-size " + std::to_string(opt.train.batch_size));
   set_torch_threads(choose_threads(opt.threads, spec, opt.train.batch_size));
   InitOptions init{parse_init(opt.init, "--init"), opt.sigma, opt.train.seed};
   std::optional<Links> links;
@@ -58,29 +87,26 @@ void run_train(TrainCliOptions& opt, const CLI::App& cmd) {
     opt.train.checkpoint = opt.out + "/checkpoint.pt";
     opt.train.metrics_log = opt.out + "/metrics.jsonl";
   }
-  validate(opt.train);
   const Network network = build_network(spec, links ? &*links : nullptr, init);
   const nlohmann::json identity = {{"spec", spec_to_json(spec)},
                                    {"links", links ? links_to_json(*links) : nlohmann::json()},
                                    {"init", to_string(init.kind)}, {"sigma", init.sigma}, {"data", data.name}};
   TerminalProgress progress;
-  const TrainResult result = train(*network, data, opt.train, identity, &progress);
+  const TrainResult result = train(*network, data, opt.train, identity, &progress);  // progress: stderr
 
-  const Cost cost = count_cost(spec);
-  const double mass = nn_mass(spec);
+  const nlohmann::json summary = result_json(spec, result, opt.train, data.name);
   if (!opt.out.empty()) {
     network->to(torch::kCPU);
     save_model(opt.out + "/model.pt", spec, links ? &*links : nullptr, init, *network);
-    const nlohmann::json summary = {
-        {"test_acc", result.test.accuracy}, {"test_loss", result.test.loss}, {"nn_mass", mass},
-        {"average_density", average_density(spec)}, {"params", cost.params}, {"macs", cost.macs},
-        {"flops", cost.flops}, {"epochs", opt.train.epochs}, {"train_seconds", result.seconds},
-        {"data", data.name}, {"recipe", recipe_json(opt.train)}, {"spec", spec_to_json(spec)},
-        {"nnmass_version", NNMASS_VERSION}};
     write_file_atomic(opt.out + "/result.json", summary.dump(2) + "\n");
   }
+  if (opt.json) {
+    std::cout << summary.dump(2) << "\n";
+    return;
+  }
+  const Cost cost = count_cost(spec);
   std::cout << "test accuracy " << fixed(100 * result.test.accuracy, 2) << " %  loss "
-            << fixed(result.test.loss, 4) << "  NN-Mass " << fixed(mass, 3) << "  params "
+            << fixed(result.test.loss, 4) << "  NN-Mass " << fixed(nn_mass(spec), 3) << "  params "
             << group_digits(cost.params) << "  FLOPs " << group_digits(cost.flops) << "  (" << data.name
             << ", " << opt.train.epochs << " epochs, " << fixed(result.seconds, 1) << " s"
             << (result.resumed_epochs ? ", " + std::to_string(result.resumed_epochs) + " resumed" : "") << ")\n";
@@ -101,20 +127,20 @@ void register_train(CLI::App& app) {
       "  nnmass train --family mlp --width 8 --depth 20 --tc 8 --epochs 5\n"
       "  nnmass train --family cnn --depth 6 --width 16:32:64 --tc 8:16:32 --data cifar-10-batches-bin\n"
       "  nnmass train --family mlp --width 8 --depth 16 --tc 4 --data circle --epochs 200 --out runs/c");
-  add_spec_flags(cmd, &opt->spec);
-  add_data_flags(cmd, &opt->data);
-  add_recipe_flags(cmd, &opt->train, &opt->no_augment);
-  cmd->add_option("--seed", opt->train.seed, "Seed of links, weights, shuffling and augmentation")
-      ->group("Training")->capture_default_str();
-  cmd->add_option("--init", opt->init, "default | gaussian | orthogonal")->group("Training")->capture_default_str();
-  cmd->add_option("--sigma", opt->sigma, "Gaussian std / orthogonal gain")->group("Training")->capture_default_str();
-  const std::string x = "Execution and output";
-  cmd->add_option("--threads", opt->threads, "Torch threads (0: 1 for small models, else one per core)")->group(x)->capture_default_str();
-  cmd->add_option("--device", opt->train.device, "cpu | cuda")->group(x)->capture_default_str();
-  cmd->add_option("--out", opt->out, "Folder for spec.json, links.json, metrics.jsonl, checkpoint.pt, model.pt, result.json")
-      ->group(x);
-  cmd->add_flag("--resume", opt->train.resume, "Continue from --out's checkpoint (same flags: same result)")->group(x);
-  cmd->callback([opt, cmd] { run_train(*opt, *cmd); });
+  OptionTable& t = opt->table;
+  add_spec_flags(t, &opt->spec);
+  add_data_options(t, &opt->data);
+  add_recipe_options(t, &opt->train, &opt->no_augment);
+  add_seed_option(t, &opt->seed);
+  add_init_options(t, &opt->init, &opt->sigma);
+  t.group("Execution and output");
+  add_threads_option(t, &opt->threads);
+  t.add("device", &opt->train.device, "Where to train (cuda needs a CUDA build of libtorch)", {"cpu", "cuda"});
+  t.add("out", &opt->out, "Folder for spec.json, links.json, metrics.jsonl, checkpoint.pt, model.pt, result.json");
+  t.add_flag("resume", &opt->train.resume, "Continue from --out's checkpoint (same flags: same result)");
+  add_json_option(t, &opt->json);
+  add_flags(cmd, t);
+  cmd->callback([opt] { run_train(*opt); });
 }
 
 }  // namespace nnmass::cli

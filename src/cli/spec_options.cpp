@@ -2,10 +2,10 @@
 #include "cli/spec_options.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdlib>
 
+#include "cli/option_flags.h"
 #include "nnmass/error.h"
+#include "nnmass/examples.h"
 #include "nnmass/spec_json.h"
 
 namespace nnmass::cli {
@@ -24,34 +24,14 @@ std::vector<std::string> split(const std::string& text, char sep) {
   }
 }
 
-int64_t parse_integer(const std::string& text, const std::string& flag) {
-  errno = 0;
-  char* end = nullptr;
-  const long long v = std::strtoll(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || errno == ERANGE)
-    fail(flag + " must hold integers, got \"" + text + "\"");
-  return v;
-}
-
-std::vector<int64_t> parse_list(const std::string& text, char sep, const std::string& flag) {
-  std::vector<int64_t> values;
-  for (const auto& part : split(text, sep)) values.push_back(parse_integer(part, flag));
-  return values;
-}
-
-int to_int(int64_t v, const std::string& flag) {
-  if (v < INT32_MIN || v > INT32_MAX) fail(flag + " value " + std::to_string(v) + " is out of range");
-  return static_cast<int>(v);
-}
-
-// --depth/--width/--tc: the models of one axis, each a list of per-cell values.
-std::vector<std::vector<int>> parse_axis(const std::string& text, const std::string& flag,
-                                         const std::string& family) {
+// --depth/--width/--tc: the models of one axis, each a list of per-cell values in [lo, hi].
+std::vector<std::vector<int>> parse_axis(const std::string& text, const std::string& flag, const std::string& family,
+                                         int64_t lo, int64_t hi) {
   if (text.empty()) fail(flag + " is required for family " + family + " (or give --spec FILE)");
   std::vector<std::vector<int>> models;
   for (const auto& model : split(text, ',')) {
     std::vector<int> cells;
-    for (int64_t v : parse_list(model, ':', flag)) cells.push_back(to_int(v, flag));
+    for (int64_t v : parse_int_list(model, ':', flag, lo, hi, 1000)) cells.push_back(static_cast<int>(v));
     models.push_back(cells);
   }
   return models;
@@ -74,11 +54,15 @@ std::vector<Cell> make_cells(const std::vector<int>& d, const std::vector<int>& 
   return cells;
 }
 
+constexpr size_t kMaxGridModels = 100000;
+
 std::vector<Spec> dense_specs(const SpecFlags& f, Spec base) {
   const std::string fam = to_string(base.family);
-  const auto depths = parse_axis(f.depth, "--depth", fam);
-  const auto widths = parse_axis(f.width, "--width", fam);
-  const auto tcs = parse_axis(f.tc, "--tc", fam);
+  const auto depths = parse_axis(f.depth, "--depth", fam, 3, kMaxDepth);
+  const auto widths = parse_axis(f.width, "--width", fam, 1, kMaxWidth);
+  const auto tcs = parse_axis(f.tc, "--tc", fam, 0, kMaxWidth * int64_t{kMaxDepth});
+  if (depths.size() * widths.size() * tcs.size() > kMaxGridModels)
+    fail("--depth x --width x --tc make more than " + std::to_string(kMaxGridModels) + " models; split the grid");
   std::vector<Spec> specs;
   for (const auto& d : depths)
     for (const auto& w : widths)
@@ -90,121 +74,105 @@ std::vector<Spec> dense_specs(const SpecFlags& f, Spec base) {
   return specs;
 }
 
-}  // namespace
-
-void add_spec_flags(CLI::App* cmd, SpecFlags* f) {
-  const std::string g = "Architecture";
-  cmd->add_option("--spec", f->spec_file, "Read the architecture from a JSON spec file")
-      ->group(g)->check(CLI::ExistingFile);
-  cmd->add_option("--example", f->example,
-                  "A built-in example: mnist_mlp, cifar_dwcnn (the official CIFAR default), cifar_cnn")
-      ->group(g);
-  cmd->add_option("--arch", f->arch,
-                  "A standard layout: resnet18/34/50/101/152, wide_resnet50_2, wide_resnet101_2, "
-                  "resnext50_32x4d, resnext101_32x8d, mobilenet_v2")->group(g);
-  cmd->add_option("--family", f->family, "mlp | cnn | dwcnn (dense) | resnet | mobilenet_v2")->group(g);
-  cmd->add_option("--depth", f->depth, "Dense: layers per cell (d_c); ',' = models, ':' = cells")->group(g);
-  cmd->add_option("--width", f->width, "Dense: neurons/channels per layer (w_c); ',' and ':' as --depth")->group(g);
-  cmd->add_option("--tc", f->tc, "Dense: most long-range links per layer (t_c); ',' and ':' as --depth")->group(g);
-  cmd->add_option("--input", f->input,
-                  "Input shape, comma-separated [default: 784 for mlp, 3,32,32 for cnn/dwcnn, "
-                  "3,224,224 otherwise]")->group(g);
-  cmd->add_option("--classes", f->classes, "Classes [default: 10 for dense, 1000 otherwise]")->group(g);
-  cmd->add_option("--activation", f->activation, "MLP activation: elu | relu")->group(g)->capture_default_str();
-  cmd->add_option("--head", f->head, "CNN head: gap (global pool) | reference (AvgPool(2)+flatten)")
-      ->group(g)->capture_default_str();
-  cmd->add_option("--link-pool", f->link_pool,
-                  "Link sources: paper (layers 0..i-2) | reference (official CNN: 1..i-1)")
-      ->group(g)->capture_default_str();
-  const std::string r = "ResNet / MobileNet-v2";
-  cmd->add_option("--block", f->block, "resnet: basic | bottleneck")->group(r)->capture_default_str();
-  cmd->add_option("--layers", f->layers, "resnet: blocks per stage")->group(r)->capture_default_str();
-  cmd->add_option("--stem", f->stem, "resnet: imagenet | cifar")->group(r)->capture_default_str();
-  cmd->add_option("--groups", f->groups, "resnet: ResNeXt groups")->group(r)->capture_default_str();
-  cmd->add_option("--width-per-group", f->width_per_group, "resnet: 64 standard, 128 Wide-ResNet-x2")
-      ->group(r)->capture_default_str();
-  cmd->add_option("--width-mult", f->width_mult, "mobilenet_v2: width multiplier")->group(r)->capture_default_str();
-  cmd->add_option("--block-repeats", f->repeats, "mobilenet_v2: blocks per stage (7 stages)")
-      ->group(r)->capture_default_str();
+std::vector<int> int_list(const std::string& text, const std::string& flag, int64_t lo, int64_t hi) {
+  std::vector<int> values;
+  for (int64_t v : parse_int_list(text, ',', flag, lo, hi, 1000)) values.push_back(static_cast<int>(v));
+  return values;
 }
 
-std::vector<std::string> example_names() { return {"mnist_mlp", "cifar_dwcnn", "cifar_cnn"}; }
-
-Spec example_spec(const std::string& name) {
-  Spec spec;
-  if (name == "mnist_mlp") {  // the paper's MNIST MLP (§5.2): w 8, d 20, t_c 7 -> NN-Mass 14.737
-    spec.name = name;
-    spec.cells = {{20, 8, 7}};
-    return spec;
+void apply_resnet_flags(const SpecFlags& f, const OptionTable& t, Spec& base) {
+  const bool custom = f.arch.empty();
+  if (custom || t.given("block")) base.resnet.block = parse_block(f.block, "--block");
+  if (custom || t.given("layers")) {
+    base.resnet.layers = int_list(f.layers, "--layers", 1, kMaxDepth);
+    base.resnet.planes.clear();
+    for (size_t s = 0; s < base.resnet.layers.size(); ++s) base.resnet.planes.push_back(64 << std::min<size_t>(s, 14));
   }
-  if (name == "cifar_dwcnn" || name == "cifar_cnn") {  // train_cifar.py defaults (§1.3, §2.2)
-    spec.name = name;
-    spec.family = name == "cifar_dwcnn" ? Family::kDepthwiseCnn : Family::kCnn;
-    spec.input = {3, 32, 32};
-    spec.head = Head::kReference;
-    spec.link_pool = LinkPool::kReference;
-    spec.cells = {{13, 32, 40}, {13, 64, 80}, {13, 128, 125}};
-    return spec;
-  }
-  std::string names;
-  for (const std::string& n : example_names()) names += (names.empty() ? "" : ", ") + n;
-  fail("--example must be one of " + names + ", got \"" + name + "\"");
+  if (t.given("stem")) base.resnet.stem = parse_stem(f.stem, "--stem");
+  if (t.given("groups")) base.resnet.groups = f.groups;
+  if (t.given("width-per-group")) base.resnet.width_per_group = f.width_per_group;
 }
 
-std::vector<Spec> specs_from_flags(const SpecFlags& f, const CLI::App& cmd) {
+void apply_mobilenet_flags(const SpecFlags& f, const OptionTable& t, Spec& base) {
+  if (t.given("width-mult")) base.mobilenet.width_mult = f.width_mult;
+  if (t.given("block-repeats")) base.mobilenet.repeats = int_list(f.repeats, "--block-repeats", 0, kMaxDepth);
+}
+
+// Shape flags, family-specific flags: only where they mean something.
+void check_sources(const SpecFlags& f, const OptionTable& t) {
   const int sources = !f.spec_file.empty() + !f.example.empty() + !f.arch.empty() + !f.family.empty();
   if (sources == 0)
     fail("no architecture given: use --family (with --depth/--width/--tc), --arch NAME, "
          "--spec FILE or --example NAME");
   if (sources > 1) fail("give only one of --spec, --example, --arch, --family");
-  const bool shape_flags = !f.depth.empty() || !f.width.empty() || !f.tc.empty() ||
-                           !f.input.empty() || cmd.count("--classes");
-  if ((!f.spec_file.empty() || !f.example.empty()) && shape_flags)
-    fail("--depth/--width/--tc/--input/--classes cannot be combined with --spec or --example; "
-         "edit the spec file instead");
+  if (f.spec_file.empty() && f.example.empty()) return;
+  for (const Option& o : t.options())
+    if (o.group == "Architecture" || o.group == "ResNet / MobileNet-v2")
+      if (t.given(o.name) && o.name != "spec" && o.name != "example")
+        fail("--" + o.name + " cannot be combined with --spec or --example; edit the spec file instead");
+}
+
+}  // namespace
+
+void add_spec_flags(OptionTable& t, SpecFlags* f) {
+  t.group("Architecture");
+  t.add("spec", &f->spec_file, "Read the architecture from a JSON spec file");
+  t.add("example", &f->example, "A built-in example", example_names());
+  t.add("arch", &f->arch, "A standard layout", standard_arch_names());
+  t.add("family", &f->family, "Architecture family", {"mlp", "cnn", "dwcnn", "resnet", "mobilenet_v2"});
+  t.add_list("depth", &f->depth, "Dense: layers per cell (d_c, 3 to 100000); ',' = models, ':' = cells")
+      .families = {"mlp", "cnn", "dwcnn"};
+  t.add_list("width", &f->width, "Dense: neurons/channels per layer (w_c); ',' and ':' as --depth")
+      .families = {"mlp", "cnn", "dwcnn"};
+  t.add_list("tc", &f->tc, "Dense: most long-range links per layer (t_c >= 0); ',' and ':' as --depth")
+      .families = {"mlp", "cnn", "dwcnn"};
+  t.add_list("input", &f->input,
+             "Input shape, comma-separated [default: the data's; without data 784 for mlp, 3,32,32 for "
+             "cnn/dwcnn, 3,224,224 otherwise]");
+  t.add("classes", &f->classes, 1, kMaxWidth, "Classes [default: the data's; without data 10 dense, 1000 otherwise]");
+  t.add("activation", &f->activation, "MLP activation", {"elu", "relu"}).families = {"mlp"};
+  t.add("head", &f->head, "CNN head: global pool, or the official AvgPool(2)+flatten", {"gap", "reference"})
+      .families = {"cnn", "dwcnn"};
+  t.add("link-pool", &f->link_pool, "Link sources: paper (layers 0..i-2) or the official CNN's (1..i-1)",
+        {"paper", "reference"}).families = {"mlp", "cnn", "dwcnn"};
+  t.group("ResNet / MobileNet-v2");
+  t.add("block", &f->block, "resnet block", {"basic", "bottleneck"}).families = {"resnet"};
+  t.add_list("layers", &f->layers, "resnet: blocks per stage, comma-separated").families = {"resnet"};
+  t.add("stem", &f->stem, "resnet stem", {"imagenet", "cifar"}).families = {"resnet"};
+  t.add("groups", &f->groups, 1, kMaxWidth, "resnet: ResNeXt groups").families = {"resnet"};
+  t.add("width-per-group", &f->width_per_group, 1, kMaxWidth, "resnet: 64 standard, 128 Wide-ResNet-x2")
+      .families = {"resnet"};
+  t.add("width-mult", &f->width_mult, 0.01, 64, "mobilenet_v2: width multiplier").families = {"mobilenet_v2"};
+  t.add_list("block-repeats", &f->repeats, "mobilenet_v2: blocks per stage (7 stages)").families = {"mobilenet_v2"};
+}
+
+std::vector<Spec> specs_from_flags(const SpecFlags& f, const OptionTable& t) {
+  check_sources(f, t);
   if (!f.spec_file.empty()) return {read_spec_file(f.spec_file)};
   if (!f.example.empty()) return {example_spec(f.example)};
 
   Spec base = f.arch.empty() ? Spec{} : standard_spec(f.arch);
   if (f.arch.empty()) base.family = parse_family(f.family, "--family");
+  check_family_options(t, to_string(base.family));
   const bool dense = is_dense(base.family);
-  if (base.family == Family::kMlp) base.input = {784};
-  if (base.family == Family::kCnn || base.family == Family::kDepthwiseCnn) base.input = {3, 32, 32};
-  if (!dense && f.arch.empty()) base.input = {3, 224, 224};
-  if (!f.input.empty()) base.input = parse_list(f.input, ',', "--input");
-  if (f.arch.empty()) base.classes = dense ? 10 : 1000;
-  if (cmd.count("--classes")) base.classes = f.classes;
+  if (f.arch.empty()) {
+    base.input = base.family == Family::kMlp ? std::vector<int64_t>{784}
+                 : dense                      ? std::vector<int64_t>{3, 32, 32}
+                                              : std::vector<int64_t>{3, 224, 224};
+    base.classes = dense ? 10 : 1000;
+  }
+  if (t.given("input")) base.input = parse_int_list(f.input, ',', "--input", 1, kMaxInputDim, 3);
+  if (t.given("classes")) base.classes = f.classes;
   base.activation = parse_activation(f.activation, "--activation");
   base.head = parse_head(f.head, "--head");
   base.link_pool = parse_link_pool(f.link_pool, "--link-pool");
 
-  if (!dense && (!f.depth.empty() || !f.width.empty() || !f.tc.empty()))
-    fail("--depth/--width/--tc apply to the dense families (mlp, cnn, dwcnn), not " +
-         to_string(base.family));
   std::vector<Spec> specs;
   if (dense) {
     specs = dense_specs(f, base);
-  } else if (base.family == Family::kResNet) {
-    if (f.arch.empty() || cmd.count("--block")) base.resnet.block = parse_block(f.block, "--block");
-    if (f.arch.empty() || cmd.count("--layers")) {
-      base.resnet.layers.clear();
-      base.resnet.planes.clear();
-      for (int64_t v : parse_list(f.layers, ',', "--layers")) {
-        base.resnet.planes.push_back(64 << std::min<size_t>(base.resnet.layers.size(), 14));
-        base.resnet.layers.push_back(to_int(v, "--layers"));
-      }
-    }
-    if (cmd.count("--stem")) base.resnet.stem = parse_stem(f.stem, "--stem");
-    if (cmd.count("--groups")) base.resnet.groups = f.groups;
-    if (cmd.count("--width-per-group")) base.resnet.width_per_group = f.width_per_group;
-    specs = {base};
   } else {
-    if (cmd.count("--width-mult")) base.mobilenet.width_mult = f.width_mult;
-    if (cmd.count("--block-repeats")) {
-      base.mobilenet.repeats.clear();
-      for (int64_t v : parse_list(f.repeats, ',', "--block-repeats"))
-        base.mobilenet.repeats.push_back(to_int(v, "--block-repeats"));
-    }
+    if (base.family == Family::kResNet) apply_resnet_flags(f, t, base);
+    if (base.family == Family::kMobileNetV2) apply_mobilenet_flags(f, t, base);
     specs = {base};
   }
   for (const Spec& s : specs) validate(s);

@@ -8,8 +8,7 @@
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
-
+#include "nnmass/options.h"
 #include "nnmass/spec.h"
 
 namespace nnmass::cli {
@@ -21,7 +20,7 @@ struct SpecFlags {
   std::string family;     // --family
   std::string depth, width, tc;  // grids, see above
   std::string input;      // comma list; default by family
-  int classes = 0;        // 0: default by family
+  int classes = 10;       // default by family
   std::string activation = "elu";
   std::string head = "gap";
   std::string link_pool = "paper";
@@ -31,14 +30,11 @@ struct SpecFlags {
   std::string repeats = "1,2,3,4,3,3,1";
 };
 
-// Registers the flags on a subcommand, grouped under "Architecture".
-void add_spec_flags(CLI::App* cmd, SpecFlags* flags);
+// Declares the flags in `table`, grouped under "Architecture" and "ResNet / MobileNet-v2".
+void add_spec_flags(OptionTable& table, SpecFlags* flags);
 
-// Builds the (validated) specs the flags describe; SpecError naming the flag if they cannot.
-std::vector<Spec> specs_from_flags(const SpecFlags& flags, const CLI::App& cmd);
-
-// Names accepted by --example.
-std::vector<std::string> example_names();
-Spec example_spec(const std::string& name);
+// Builds the (validated) specs the flags describe; SpecError naming the flag if they cannot,
+// or if a flag was given that does not apply to the chosen family.
+std::vector<Spec> specs_from_flags(const SpecFlags& flags, const OptionTable& table);
 
 }  // namespace nnmass::cli

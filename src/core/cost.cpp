@@ -35,14 +35,16 @@ class Counter {
  public:
   // `count` Linear layers with bias, `out` outputs each, fan-ins summing to `fan_in_sum`.
   void linear(int64_t fan_in_sum, int64_t out, int64_t count = 1) {
+    add(&activations_, mul(count, out));
     add(&params_, mul(fan_in_sum, out));
     add(&params_, mul(count, out));
     add(&macs_, mul(fan_in_sum, out));
     add(&bias_adds_, mul(count, out));
   }
   // k x k convs without bias (each is followed by BatchNorm), `out` channels each, input
-  // channels summing to `fan_in_sum`, `groups` groups, `pixels` output pixels each.
-  void conv(int64_t fan_in_sum, int64_t out, int64_t k, int64_t pixels, int64_t groups = 1) {
+  // channels summing to `fan_in_sum`, `groups` groups, `pixels` output pixels each; `count` convs.
+  void conv(int64_t fan_in_sum, int64_t out, int64_t k, int64_t pixels, int64_t groups = 1, int64_t count = 1) {
+    add(&activations_, mul(count, out, pixels));
     const int64_t weights = mul(k * k, fan_in_sum / groups, out);
     add(&params_, weights);
     add(&macs_, mul(weights, pixels));
@@ -54,13 +56,14 @@ class Counter {
     Cost c;
     c.params = params_;
     c.macs = macs_;
+    c.activations = activations_;
     c.flops = mul(2, macs_);
     add(&c.flops, bias_adds_);
     return c;
   }
 
  private:
-  int64_t params_ = 0, macs_ = 0, bias_adds_ = 0;
+  int64_t params_ = 0, macs_ = 0, bias_adds_ = 0, activations_ = 0;
 };
 
 int64_t product(const std::vector<int64_t>& dims) {
@@ -115,7 +118,7 @@ Cost cnn_cost(const Spec& spec) {
     const int64_t w = cell.width;
     if (c > 0) plane = plane.down(3, 2, 1);
     const int64_t fan_in_sum = (cell.depth - 2) * w + cell_links(cell);  // layers 2..d-1
-    n.conv(in + w + fan_in_sum, w, 3, plane.pixels());
+    n.conv(in + w + fan_in_sum, w, 3, plane.pixels(), 1, cell.depth);
     n.batch_norm(2 * w + fan_in_sum);
     in = w;
   }
@@ -126,9 +129,9 @@ Cost cnn_cost(const Spec& spec) {
 // The official `conv_depth` block: 1x1 in->w + BN, depthwise 3x3 (stride) + BN, 1x1 w->w + BN.
 // `count` blocks whose input channels sum to `fan_in_sum`.
 void conv_depth(int64_t fan_in_sum, int64_t w, int64_t count, Plane in, Plane out, Counter* n) {
-  n->conv(fan_in_sum, w, 1, in.pixels());
-  n->conv(mul(count, w), w, 3, out.pixels(), w);  // depthwise: count*w channels, 9 weights each
-  n->conv(mul(count, w), w, 1, out.pixels());
+  n->conv(fan_in_sum, w, 1, in.pixels(), 1, count);
+  n->conv(mul(count, w), w, 3, out.pixels(), w, count);  // depthwise: count*w channels, 9 weights each
+  n->conv(mul(count, w), w, 1, out.pixels(), 1, count);
   n->batch_norm(mul(3 * count, w));
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <cstdio>
 #include <functional>
 
 #include "nnmass/error.h"
@@ -14,10 +15,18 @@ namespace {
 
 [[noreturn]] void fail(const std::string& m) { throw SpecError(m); }
 
-// The spec's own limits (spec.cpp), so that every candidate is a valid spec.
-constexpr int kMaxDepth = 100000;
-constexpr int kMaxWidth = 1 << 20;
+// The spec's own limits (spec.h), so that every candidate is a valid spec.
 constexpr double kMaxWidthMult = 64;
+// The most candidates one search walks (about 90 s at 11 M candidates/s): a larger space is
+// refused at once rather than left running for hours.
+constexpr double kMaxCandidates = 1e9;
+
+void check_size(double candidates) {
+  if (candidates <= kMaxCandidates) return;
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3g", candidates);
+  fail(std::string("design space: up to ") + text + " candidates, more than the 1e9 one search walks; narrow the lists");
+}
 
 void check_list(const std::vector<int>& v, int lo, int hi, const char* name) {
   if (v.empty()) fail(std::string("design space: ") + name + " is empty");
@@ -34,6 +43,7 @@ void validate_space(const Spec& ref, const DesignSpace& s) {
     for (const Cell& c : ref.cells) max_ratio = std::max(max_ratio, (c.width + ref.cells[0].width - 1) / ref.cells[0].width);
     check_list(s.widths, 1, kMaxWidth / max_ratio, "widths");
     check_list(s.tcs, 0, INT32_MAX, "tcs");
+    check_size(double(s.depths.size()) * double(s.widths.size()) * std::pow(double(s.tcs.size()), double(ref.cells.size())));
     return;
   }
   if (ref.family != Family::kMobileNetV2)
@@ -46,6 +56,9 @@ void validate_space(const Spec& ref, const DesignSpace& s) {
     if (s.repeats_min[k] < 0 || s.repeats_max[k] < s.repeats_min[k] || s.repeats_max[k] > kMaxDepth)
       fail("design space: stage " + std::to_string(k) + " repeats range " + std::to_string(s.repeats_min[k]) + ".." +
            std::to_string(s.repeats_max[k]) + " is empty or negative");
+  double candidates = double(s.width_mults.size());
+  for (int k = 0; k < 7; ++k) candidates *= double(s.repeats_max[k] - s.repeats_min[k] + 1);
+  check_size(candidates);
 }
 
 // Calls visit(spec) for every candidate; t_c values past saturation are skipped (exact: they

@@ -7,6 +7,7 @@
 #include <numeric>
 #include <set>
 #include <string>
+#include <unordered_map>
 
 #include "core/rng.h"
 #include "nnmass/error.h"
@@ -27,16 +28,22 @@ void link_pool_range(LinkPool pool, int layer, int* first, int* last) {
 
 namespace {
 
-// Draws t distinct indices of [0, n) by a partial Fisher-Yates shuffle of `scratch`.
-void draw_distinct(detail::SplitMix64& rng, int n, int t, std::vector<int>& scratch,
-                   std::vector<int>& out) {
-  scratch.resize(n);
-  std::iota(scratch.begin(), scratch.end(), 0);
+// Draws t distinct indices of [0, n) by a partial Fisher-Yates shuffle of the identity, kept
+// sparse: only displaced positions are stored, so memory is O(t) however large the pool (a
+// 100000-wide, 100000-deep cell has pools of 10^10 channels). Same draws as a dense shuffle.
+void draw_distinct(detail::SplitMix64& rng, int64_t n, int t, std::unordered_map<int64_t, int64_t>& displaced,
+                   std::vector<int64_t>& out) {
+  displaced.clear();
   out.clear();
+  const auto at = [&](int64_t i) {
+    const auto it = displaced.find(i);
+    return it == displaced.end() ? i : it->second;
+  };
   for (int k = 0; k < t; ++k) {
-    const int j = k + static_cast<int>(rng.uniform_below(static_cast<uint64_t>(n - k)));
-    std::swap(scratch[k], scratch[j]);
-    out.push_back(scratch[k]);
+    const int64_t j = k + static_cast<int64_t>(rng.uniform_below(static_cast<uint64_t>(n - k)));
+    const int64_t picked = at(j);
+    displaced[j] = at(k);
+    out.push_back(picked);
   }
 }
 
@@ -44,16 +51,18 @@ CellLinks draw_cell_links(const Cell& cell, LinkPool pool, uint64_t seed) {
   detail::SplitMix64 rng(seed);
   CellLinks links;
   links.layers.resize(cell.depth);
-  std::vector<int> scratch, picked;
+  std::unordered_map<int64_t, int64_t> displaced;
+  std::vector<int64_t> picked;
   for (int i = 2; i < cell.depth; ++i) {
     int first = 0, last = 0;
     link_pool_range(pool, i, &first, &last);
     // Flat pool index p -> (layer first + p / w, channel p % w).
-    draw_distinct(rng, cell.width * (i - 1), layer_link_count(cell, i), scratch, picked);
+    draw_distinct(rng, int64_t{cell.width} * (i - 1), layer_link_count(cell, i), displaced, picked);
     std::sort(picked.begin(), picked.end());
     auto& sources = links.layers[i];
     sources.reserve(picked.size());
-    for (int p : picked) sources.push_back({first + p / cell.width, p % cell.width});
+    for (int64_t p : picked)
+      sources.push_back({first + static_cast<int>(p / cell.width), static_cast<int>(p % cell.width)});
   }
   return links;
 }

@@ -10,11 +10,6 @@
 namespace nnmass {
 namespace {
 
-// Generous caps: any real network fits, and the closed forms stay exact in 64-bit integers.
-constexpr int kMaxDepth = 100000;
-constexpr int kMaxWidth = 1 << 20;
-constexpr int64_t kMaxInputDim = int64_t{1} << 24;
-
 template <typename E>
 struct NameOf {
   E value;

@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstddef>
+#include <iterator>
 #include <set>
+#include <vector>
 
 #include "nnmass/error.h"
 #include "nnmass/file_io.h"
@@ -156,6 +159,88 @@ void read_mobilenet(const json& j, MobileNetV2Layout* m) {
   if (j.contains("repeats")) m->repeats = as_int_array<int>(j["repeats"], "repeats");
 }
 
+constexpr int kMaxJsonDepth = 64;  // deeper nesting is refused (nlohmann recurses on it)
+
+// A char iterator that publishes how far nlohmann's lexer has read, so the parser callback can say
+// where in the text an event is (the lexer reads no further than the token it has just returned,
+// except one character after a number).
+class TrackingIterator {
+ public:
+  using iterator_category = std::input_iterator_tag;
+  using value_type = char;
+  using difference_type = std::ptrdiff_t;
+  using pointer = const char*;
+  using reference = const char&;
+
+  TrackingIterator(const char* at, const char** read_to) : at_(at), read_to_(read_to) {}
+  reference operator*() const { return *at_; }
+  TrackingIterator& operator++() {
+    *read_to_ = ++at_;
+    return *this;
+  }
+  TrackingIterator operator++(int) {
+    TrackingIterator before = *this;
+    ++*this;
+    return before;
+  }
+  bool operator==(const TrackingIterator& o) const { return at_ == o.at_; }
+  bool operator!=(const TrackingIterator& o) const { return at_ != o.at_; }
+
+ private:
+  const char* at_;
+  const char** read_to_;
+};
+
+// A key for a one-line message: JSON-quoted, at most ~40 bytes (cut on a UTF-8 boundary).
+std::string quote_key(const std::string& key) {
+  if (key.size() <= 40) return json(key).dump();
+  size_t cut = 37;
+  while (cut > 0 && (static_cast<unsigned char>(key[cut]) & 0xC0) == 0x80) --cut;
+  const std::string quoted = json(key.substr(0, cut)).dump();
+  return quoted.substr(0, quoted.size() - 1) + "...\"";
+}
+
+// Parser callback of parse_json_text: refuses nesting deeper than kMaxJsonDepth and a key given
+// twice in one object (nlohmann would keep the last silently). Positions are 1-based bytes, as in
+// nlohmann's own messages.
+class JsonGuard {
+ public:
+  JsonGuard(const std::string& what, const char* begin, const char** read_to)
+      : what_(what), begin_(begin), read_to_(read_to) {}
+
+  bool on_event(int depth, json::parse_event_t event, const json& parsed) {
+    using Event = json::parse_event_t;
+    if ((event == Event::object_start || event == Event::array_start) && depth >= kMaxJsonDepth)
+      throw IoError(what_ + ": JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels at byte " +
+                    std::to_string(*read_to_ - begin_));
+    if (event == Event::object_start) keys_.emplace_back();
+    if (event == Event::object_end && !keys_.empty()) keys_.pop_back();
+    if (event == Event::key && !keys_.empty() && !keys_.back().insert(parsed.get_ref<const std::string&>()).second)
+      throw IoError(what_ + ": key " + quote_key(parsed.get_ref<const std::string&>()) +
+                    " given twice in one object (at byte " + std::to_string(key_start()) + ")");
+    return true;
+  }
+
+ private:
+  // 1-based byte of the opening quote of the key the lexer has just read (it stopped after the
+  // closing quote): the nearest quote before it that no backslash escapes.
+  int64_t key_start() const {
+    size_t q = static_cast<size_t>(*read_to_ - begin_) - 2;  // the byte before the closing quote
+    for (; q > 0; --q) {
+      if (begin_[q] != '"') continue;
+      size_t slashes = 0;
+      while (slashes < q && begin_[q - 1 - slashes] == '\\') ++slashes;
+      if (slashes % 2 == 0) break;
+    }
+    return static_cast<int64_t>(q) + 1;
+  }
+
+  const std::string& what_;
+  const char* begin_;
+  const char** read_to_;
+  std::vector<std::set<std::string>> keys_;  // keys seen, per open object
+};
+
 }  // namespace
 
 json spec_to_json(const Spec& spec) {
@@ -229,10 +314,16 @@ Spec spec_from_json(const json& j) {
 }
 
 json parse_json_text(const std::string& text, const std::string& what) {
+  const char* read_to = text.data();
+  JsonGuard guard(what, text.data(), &read_to);
   try {
-    return json::parse(text);
-  } catch (const json::parse_error& e) {
-    // nlohmann's message reads "[json.exception.parse_error.101] parse error at line 1, ...".
+    return json::parse(TrackingIterator(text.data(), &read_to), TrackingIterator(text.data() + text.size(), &read_to),
+                       [&guard](int depth, json::parse_event_t event, json& parsed) {
+                         return guard.on_event(depth, event, parsed);
+                       });
+  } catch (const json::exception& e) {
+    // nlohmann's message reads "[json.exception.parse_error.101] parse error at line 1, ..."; a
+    // number too large for a double ("1e500") is its out_of_range.406.
     std::string message = e.what();
     if (auto pos = message.find("] "); pos != std::string::npos) message = message.substr(pos + 2);
     throw IoError(what + ": malformed JSON: " + message);

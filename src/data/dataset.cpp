@@ -22,22 +22,55 @@ std::string find_file(const fs::path& dir, const std::string& name) {
   return "";
 }
 
-Dataset idx_pair(const fs::path& dir, const std::string& prefix) {
-  const std::string images_path = find_file(dir, prefix + "-images-idx3-ubyte");
-  const std::string labels_path = find_file(dir, prefix + "-labels-idx1-ubyte");
-  if (images_path.empty() || labels_path.empty())
+// The images and labels files of one MNIST-format split ("train" or "t10k").
+struct IdxFiles {
+  std::string images, labels;
+};
+
+IdxFiles find_idx_files(const fs::path& dir, const std::string& prefix) {
+  IdxFiles f{find_file(dir, prefix + "-images-idx3-ubyte"), find_file(dir, prefix + "-labels-idx1-ubyte")};
+  if (f.images.empty() || f.labels.empty())
     throw IoError(dir.string() + ": missing " + prefix + "-images-idx3-ubyte[.gz] or " + prefix +
                   "-labels-idx1-ubyte[.gz]; an MNIST-format folder holds the four IDX files");
-  const torch::Tensor images = read_idx(images_path);
-  const torch::Tensor labels = read_idx(labels_path);
-  if (images.dim() != 3 || labels.dim() != 1)
-    throw IoError(images_path + ": expected images [N, H, W] and labels [N], got " +
-                  std::to_string(images.dim()) + " and " + std::to_string(labels.dim()) + " dimensions");
+  return f;
+}
+
+// The labels [N] of an IDX label file, as int64.
+torch::Tensor read_labels(const std::string& path) {
+  const torch::Tensor labels = read_idx(path);
+  if (labels.dim() != 1)
+    throw IoError(path + ": expected labels [N], got " + std::to_string(labels.dim()) + " dimensions");
+  return labels.to(torch::kInt64);
+}
+
+Dataset idx_pair(const IdxFiles& files) {
+  const torch::Tensor images = read_idx(files.images);
+  const torch::Tensor labels = read_labels(files.labels);
+  if (images.dim() != 3)
+    throw IoError(files.images + ": expected images [N, H, W], got " + std::to_string(images.dim()) + " dimensions");
   if (images.size(0) != labels.size(0))
-    throw IoError(images_path + ": " + std::to_string(images.size(0)) + " images but " +
-                  std::to_string(labels.size(0)) + " labels in " + labels_path);
+    throw IoError(files.images + ": " + std::to_string(images.size(0)) + " images but " +
+                  std::to_string(labels.size(0)) + " labels in " + files.labels);
   // ToTensor() of the official code: [0, 1], no normalisation.
-  return {images.unsqueeze(1).to(torch::kFloat32).div_(255.0), labels.to(torch::kInt64)};
+  return {images.unsqueeze(1).to(torch::kFloat32).div_(255.0), labels};
+}
+
+// The class count of an MNIST-format folder: the training labels declare it (1 + their largest
+// label), and the test labels must span the same classes. IoError naming the test file, the
+// offending label and the allowed range otherwise.
+int64_t agreed_classes(const torch::Tensor& train, const std::string& train_path, const torch::Tensor& test,
+                       const std::string& test_path) {
+  const int64_t classes = 1 + train.max().item<int64_t>();
+  const int64_t top = test.max().item<int64_t>();
+  const std::string declared = std::to_string(classes) + " classes, set by the training labels in " + train_path;
+  if (top >= classes)
+    throw IoError(test_path + ": label " + std::to_string(top) + " is out of range 0.." + std::to_string(classes - 1) +
+                  " (" + declared + "); the train and test label files must agree on the class count");
+  if (top < classes - 1)
+    throw IoError(test_path + ": labels span 0.." + std::to_string(top) + " but " + std::to_string(classes) +
+                  " classes are declared (" + declared + "); the train and test label files must agree on the "
+                  "class count");
+  return classes;
 }
 
 // An empty data set shaped like `like` (for a split the caller does not need).
@@ -48,13 +81,14 @@ Dataset empty_like(const Dataset& like) {
 }
 
 DataSplit load_idx(const fs::path& dir, const std::string& name, bool need_train) {
+  const IdxFiles train = find_idx_files(dir, "train"), test = find_idx_files(dir, "t10k");
   DataSplit split;
   split.name = name;
-  split.test = idx_pair(dir, "t10k");
-  split.train = need_train ? idx_pair(dir, "train") : empty_like(split.test);
-  int64_t max_label = split.test.labels.max().item<int64_t>();
-  if (need_train) max_label = std::max(max_label, split.train.labels.max().item<int64_t>());
-  split.classes = 1 + max_label;
+  split.test = idx_pair(test);
+  split.train = need_train ? idx_pair(train) : empty_like(split.test);
+  // The training labels declare the classes even when only the test split is wanted.
+  const torch::Tensor train_labels = need_train ? split.train.labels : read_labels(train.labels);
+  split.classes = agreed_classes(train_labels, train.labels, split.test.labels, test.labels);
   split.shape = split.test.inputs.sizes().slice(1).vec();
   if (split.train.inputs.sizes().slice(1).vec() != split.shape)
     throw IoError(dir.string() + ": train and test images differ in size");

@@ -139,9 +139,11 @@ void save_model(const std::string& path, const Spec& spec, const Links* links,
   write_file_atomic(path, bytes.str());
 }
 
-LoadedModel load_model(const std::string& path) {
+namespace {
+
+// Opens a model file and checks its format and version; IoError naming the file otherwise.
+void open_model_archive(const std::string& path, torch::serialize::InputArchive& archive) {
   if (!std::filesystem::is_regular_file(path)) throw IoError("cannot read " + path + ": no such file");
-  torch::serialize::InputArchive archive;
   try {
     archive.load_from(path);
   } catch (const c10::Error& e) {
@@ -155,8 +157,25 @@ LoadedModel load_model(const std::string& path) {
     throw IoError(path + ": model format version " + (version.isInt() ? std::to_string(version.toInt()) : "?") +
                   ", this nnmass reads version " + std::to_string(kModelFormatVersion) +
                   "; rebuild the model with this version");
+}
+
+Spec archive_spec(torch::serialize::InputArchive& archive, const std::string& path) {
+  return spec_from_json(parse_json_text(read_string(archive, "nnmass_spec", path), path));
+}
+
+}  // namespace
+
+Spec read_model_spec(const std::string& path) {
+  torch::serialize::InputArchive archive;
+  open_model_archive(path, archive);
+  return archive_spec(archive, path);
+}
+
+LoadedModel load_model(const std::string& path) {
+  torch::serialize::InputArchive archive;
+  open_model_archive(path, archive);
   LoadedModel model;
-  model.spec = spec_from_json(parse_json_text(read_string(archive, "nnmass_spec", path), path));
+  model.spec = archive_spec(archive, path);
   const std::string links = read_string(archive, "nnmass_links", path);
   if (!links.empty()) model.links = links_from_json(parse_json_text(links, path), model.spec);
   try {

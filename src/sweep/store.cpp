@@ -7,7 +7,9 @@
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <set>
 #include <sstream>
+#include <system_error>
 
 #include "nnmass/error.h"
 
@@ -52,35 +54,124 @@ const std::vector<RunField>& run_fields() {
   return fields;
 }
 
-RunStore::RunStore(const std::string& path) : path_(path) {
-  const auto parent = std::filesystem::path(path).parent_path();
-  std::error_code ec;
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
-    const std::string reason = db_ ? sqlite3_errmsg(db_) : "out of memory";
-    sqlite3_close(db_);
-    db_ = nullptr;
-    throw IoError("cannot open results database " + path + ": " + reason);
+namespace {
+
+[[noreturn]] void not_a_store(const std::string& path, const std::string& reason) {
+  throw IoError(path + " is not an nnmass results database (expected table runs with format " +
+                std::to_string(kStoreFormatVersion) + ", written by nnmass sweep); " + reason);
+}
+
+// The schema objects (name -> type: table, view, index, trigger) other than SQLite's own; returns
+// the SQLite result code (SQLITE_NOTADB for a file that is not SQLite).
+int read_schema(sqlite3* db, std::map<std::string, std::string>* objects) {
+  sqlite3_stmt* st = nullptr;
+  int rc = sqlite3_prepare_v2(db, "SELECT name, type FROM sqlite_master", -1, &st, nullptr);
+  while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const auto* name = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    const auto* type = reinterpret_cast<const char*>(sqlite3_column_text(st, 1));
+    if (name && std::string(name).rfind("sqlite_", 0) != 0) (*objects)[name] = type ? type : "";
+    rc = SQLITE_OK;
   }
-  sqlite3_busy_timeout(db_, 10000);
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+// Text from the file, fit for a one-line message: control characters as '?', at most 40 bytes.
+std::string printable(const std::string& text) {
+  std::string out = text.size() > 40 ? text.substr(0, 37) + "..." : text;
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  return out;
+}
+
+// "a, b, c" (at most four names, then "...").
+std::string list_names(const std::map<std::string, std::string>& objects) {
+  std::string out;
+  int shown = 0;
+  for (const auto& entry : objects) {
+    if (shown++ == 4) return out + ", ...";
+    out += (out.empty() ? "" : ", ") + printable(entry.first);
+  }
+  return out;
+}
+
+// The columns of `table`, empty if it cannot be read.
+std::set<std::string> read_columns(sqlite3* db, const std::string& table) {
+  std::set<std::string> columns;
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db, ("PRAGMA table_info(" + table + ")").c_str(), -1, &st, nullptr) == SQLITE_OK)
+    while (sqlite3_step(st) == SQLITE_ROW)
+      if (const auto* name = reinterpret_cast<const char*>(sqlite3_column_text(st, 1))) columns.insert(name);
+  sqlite3_finalize(st);
+  return columns;
+}
+
+// The format version recorded in table meta; IoError (not a store) if there is none.
+std::string read_format_version(sqlite3* db, const std::string& path) {
+  sqlite3_stmt* st = nullptr;
+  std::string found;
+  bool recorded = false;
+  if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE name = 'format_version'", -1, &st, nullptr) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW) {
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    recorded = text != nullptr;
+    found = text ? text : "";
+  }
+  sqlite3_finalize(st);
+  if (!recorded) not_a_store(path, "its table meta records no format_version");
+  return found;
+}
+
+// Checks that an open database is a results store of this format; false if it holds no schema
+// at all (a new or empty file). IoError naming the file otherwise.
+bool check_store(sqlite3* db, const std::string& path) {
+  std::map<std::string, std::string> objects;
+  const int rc = read_schema(db, &objects);
+  if (rc == SQLITE_NOTADB) not_a_store(path, "it is not an SQLite database file");
+  if (rc != SQLITE_OK) throw IoError("cannot read results database " + path + ": " + sqlite3_errmsg(db));
+  if (objects.empty()) return false;
+  for (const char* table : {"runs", "meta"}) {
+    const auto it = objects.find(table);
+    if (it == objects.end() || it->second != "table")
+      not_a_store(path, std::string("it holds ") + list_names(objects) + " but no table " + table +
+                            "; give nnmass a results database, or a new file to write one");
+  }
+  const std::string found = read_format_version(db, path);
+  if (found != std::to_string(kStoreFormatVersion))
+    throw IoError(path + ": results format version " + printable(found) + ", this nnmass reads and writes version " +
+                  std::to_string(kStoreFormatVersion) + "; use the nnmass that wrote it, or rerun the sweep into a new --db");
+  const std::set<std::string> columns = read_columns(db, "runs");
+  for (const RunField& f : run_fields())
+    if (!columns.count(f.name)) not_a_store(path, std::string("its table runs has no column ") + f.name);
+  return true;
+}
+
+}  // namespace
+
+RunStore::RunStore(const std::string& path, StoreAccess access)
+    : path_(path), read_only_(access == StoreAccess::kRead) {
+  std::error_code ec;
+  if (read_only_) {
+    if (!std::filesystem::is_regular_file(path, ec))
+      throw IoError("cannot read results database " + path + ": no such file");
+    open(SQLITE_OPEN_READONLY);
+  } else {
+    const auto parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    open(SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  }
   try {
+    // Checked before anything is written: another program's file is refused untouched.
+    const bool existing = check_store(db_, path_);
+    if (read_only_) {
+      if (!existing) not_a_store(path_, "it holds no tables");
+      return;
+    }
     // WAL: a committed run survives a kill; readers (nnmass report) do not block the sweep.
     exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
-    exec("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)");
-    std::string columns;
-    for (const RunField& f : run_fields())
-      columns += std::string(columns.empty() ? "" : ", ") + f.name + " " + f.sql_type +
-                 (std::string(f.name) == "key" ? " PRIMARY KEY" : "");
-    exec("CREATE TABLE IF NOT EXISTS runs (" + columns + ")");
-    Statement version(db_, "SELECT value FROM meta WHERE name = 'format_version'", path_);
-    if (sqlite3_step(version.get()) == SQLITE_ROW) {
-      const std::string found = reinterpret_cast<const char*>(sqlite3_column_text(version.get(), 0));
-      if (found != std::to_string(kStoreFormatVersion))
-        throw IoError(path + ": results format version " + found + ", this nnmass writes version " +
-                      std::to_string(kStoreFormatVersion) + "; use another --db or rerun the sweep");
-    } else {
-      exec("INSERT INTO meta VALUES ('format_version', '" + std::to_string(kStoreFormatVersion) + "')");
-      exec("INSERT INTO meta VALUES ('created_by', 'nnmass " NNMASS_VERSION "')");
+    if (!existing) {
+      initialise();
+      check_store(db_, path_);  // another sweep may have initialised it first
     }
   } catch (...) {
     sqlite3_close(db_);
@@ -89,20 +180,58 @@ RunStore::RunStore(const std::string& path) : path_(path) {
   }
 }
 
-RunStore::~RunStore() { sqlite3_close(db_); }
+RunStore::~RunStore() {
+  // Back to a rollback journal if this is the last connection (else SQLite refuses at once): the
+  // finished file then stands alone, and read-only readers (nnmass report) need not create
+  // -wal/-shm files beside it, as they must for a WAL database.
+  if (db_ && !read_only_) {
+    sqlite3_busy_timeout(db_, 0);
+    sqlite3_exec(db_, "PRAGMA journal_mode=DELETE", nullptr, nullptr, nullptr);
+  }
+  sqlite3_close(db_);
+}
+
+void RunStore::open(int flags) {
+  if (sqlite3_open_v2(path_.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+    const std::string reason = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw IoError("cannot open results database " + path_ + ": " + reason);
+  }
+  sqlite3_busy_timeout(db_, 10000);
+}
+
+// Creates the tables and records the format, in one transaction (two sweeps starting on one new
+// file both succeed: the second finds the tables made).
+void RunStore::initialise() {
+  std::string columns;
+  for (const RunField& f : run_fields())
+    columns += std::string(columns.empty() ? "" : ", ") + f.name + " " + f.sql_type +
+               (std::string(f.name) == "key" ? " PRIMARY KEY" : "");
+  exec("BEGIN IMMEDIATE");
+  try {
+    exec("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)");
+    exec("CREATE TABLE IF NOT EXISTS runs (" + columns + ")");
+    exec("INSERT OR IGNORE INTO meta VALUES ('format_version', '" + std::to_string(kStoreFormatVersion) + "')");
+    exec("INSERT OR IGNORE INTO meta VALUES ('created_by', 'nnmass " NNMASS_VERSION "')");
+    exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
 
 void RunStore::exec(const std::string& sql) const {
   char* message = nullptr;
   if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
     const std::string reason = message ? message : "unknown error";
     sqlite3_free(message);
-    throw IoError(path_ + ": " + reason + (reason.find("not a database") != std::string::npos
-                                                ? "; the file is not an nnmass results database"
-                                                : ""));
+    throw IoError(path_ + ": " + reason);
   }
 }
 
 void RunStore::put(const RunRecord& run) {
+  if (read_only_) throw IoError(path_ + ": opened read-only, cannot store run " + run.key);
   const auto& fields = run_fields();
   std::string names, marks;
   for (const RunField& f : fields) {
@@ -132,7 +261,7 @@ std::set<std::string> RunStore::finished_keys() const {
   std::set<std::string> keys;
   Statement select(db_, "SELECT key FROM runs WHERE status = 'ok'", path_);
   while (sqlite3_step(select.get()) == SQLITE_ROW)
-    keys.insert(reinterpret_cast<const char*>(sqlite3_column_text(select.get(), 0)));
+    if (const auto* key = reinterpret_cast<const char*>(sqlite3_column_text(select.get(), 0))) keys.insert(key);
   return keys;
 }
 
@@ -168,8 +297,7 @@ std::vector<RunRecord> read_runs(const std::vector<std::string>& paths) {
   std::map<std::string, size_t> index;
   std::vector<RunRecord> all;
   for (const std::string& path : paths) {
-    if (!std::filesystem::is_regular_file(path)) throw IoError("cannot read results database " + path + ": no such file");
-    for (RunRecord& r : RunStore(path).runs()) {
+    for (RunRecord& r : RunStore(path, StoreAccess::kRead).runs()) {
       auto it = index.find(r.key);
       if (it == index.end()) {
         index[r.key] = all.size();

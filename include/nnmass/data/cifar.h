@@ -1,5 +1,6 @@
 // CIFAR-10 / CIFAR-100 binary version (Krizhevsky 2009): records of 1 label byte (CIFAR-10) or
-// 2 (coarse, fine: CIFAR-100) followed by 3072 pixel bytes (3 x 32 x 32, channel-major).
+// 2 (coarse, fine: CIFAR-100) followed by 3072 pixel bytes (3 x 32 x 32, channel-major). The
+// parsing itself is torch-free (cifar_format.h); this header gives tensors.
 #pragma once
 
 #include <string>
@@ -7,9 +8,9 @@
 
 #include <torch/torch.h>
 
-namespace nnmass {
+#include "nnmass/data/cifar_format.h"
 
-enum class CifarKind { kCifar10, kCifar100 };
+namespace nnmass {
 
 struct CifarRecords {
   torch::Tensor images;  // uint8 [N, 3, 32, 32]
@@ -17,7 +18,7 @@ struct CifarRecords {
 };
 
 // Reads and concatenates binary batch files. IoError naming the file if its size is not a whole
-// number of records or a label is out of range.
+// number of records or a label is out of range (parse_cifar's checks).
 CifarRecords read_cifar(const std::vector<std::string>& paths, CifarKind kind);
 
 // Normalises uint8 images to float: (x/255 - mean) / std per channel (spec §4.2 constants).

@@ -10,10 +10,9 @@
 
 #include <torch/torch.h>
 
-namespace nnmass {
+#include "nnmass/recipe.h"
 
-// The data set Debian's dataset-fashion-mnist installs: the default when no --data is given.
-constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
+namespace nnmass {
 
 struct Dataset {
   torch::Tensor inputs;  // float32 [N, C, H, W] for images, [N, features] for points
@@ -27,15 +26,6 @@ struct DataSplit {
   int64_t classes = 0;
   std::vector<int64_t> shape;    // per-sample input shape, e.g. {1, 28, 28}
   bool augment_crop_flip = false;  // random crop (pad 4) + horizontal flip suits this data
-};
-
-struct DataOptions {
-  std::string source;          // "" (Fashion-MNIST), a folder (IDX or CIFAR), "linear", "circle"
-  int64_t limit_train = 0;     // keep only the first N training samples (0: all)
-  int64_t limit_test = 0;      // keep only the first N test samples (0: all)
-  int num_seg = 20;            // synthetic sets: alternating label segments
-  uint64_t seed = 0;           // synthetic sets: generator seed
-  bool need_train = true;      // false: skip reading the training split (it is left empty)
 };
 
 // Loads the data set `options.source` names. IoError with the path and the fix if it cannot.

@@ -75,5 +75,7 @@ struct LoadedModel {
 void save_model(const std::string& path, const Spec& spec, const Links* links,
                 const InitOptions& init, NetworkImpl& network);
 LoadedModel load_model(const std::string& path);
+// Only the spec of a model file (to check it, or estimate memory, before building the model).
+Spec read_model_spec(const std::string& path);
 
 }  // namespace nnmass

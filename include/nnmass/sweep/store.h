@@ -1,6 +1,8 @@
 // The results database of a sweep: one SQLite file, one row per run, written in one transaction
 // per run, so a crash or a kill loses at most the run in flight. The schema is generated from one
-// field list (run_fields), which the CSV export and the report read too. Torch-free.
+// field list (run_fields), which the CSV export and the report read too. A file nnmass did not
+// write (another program's database, or not SQLite at all) is refused, never altered; readers
+// open read-only. Torch-free.
 #pragma once
 
 #include <cstdint>
@@ -49,16 +51,23 @@ struct RunField {
 };
 const std::vector<RunField>& run_fields();
 
+// How a RunStore opens its file.
+enum class StoreAccess {
+  kWrite,  // create the file if needed (WAL journal); a new or empty file is initialised
+  kRead,   // an existing results database, read-only: nothing created, journal mode untouched
+};
+
 class RunStore {
  public:
-  // Opens (creating if needed) a results database; IoError if it cannot, or if it was written by
-  // an incompatible format version.
-  explicit RunStore(const std::string& path);
+  // Opens a results database. IoError, one line naming the file, if it cannot, if the file is not
+  // an nnmass results database (not SQLite, or SQLite without nnmass's tables: refused untouched),
+  // or if it was written by another format version.
+  explicit RunStore(const std::string& path, StoreAccess access = StoreAccess::kWrite);
   ~RunStore();
   RunStore(const RunStore&) = delete;
   RunStore& operator=(const RunStore&) = delete;
 
-  // Inserts or replaces one run, in its own transaction.
+  // Inserts or replaces one run, in its own transaction (IoError on a store opened kRead).
   void put(const RunRecord& run);
   // Keys of runs with status "ok".
   std::set<std::string> finished_keys() const;
@@ -66,12 +75,16 @@ class RunStore {
   std::vector<RunRecord> runs() const;
 
  private:
+  void open(int flags);
+  void initialise();
   void exec(const std::string& sql) const;
   std::string path_;
+  bool read_only_ = false;
   sqlite3* db_ = nullptr;
 };
 
-// Every run of several databases (shards), the later file winning on a repeated key.
+// Every run of several databases (shards), the later file winning on a repeated key. Each file
+// is opened read-only (StoreAccess::kRead).
 std::vector<RunRecord> read_runs(const std::vector<std::string>& paths);
 
 // The runs as CSV, one column per field, header first.

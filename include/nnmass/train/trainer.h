@@ -16,26 +16,6 @@
 
 namespace nnmass {
 
-struct TrainOptions {
-  std::string optimizer = "adam";     // adam | sgd
-  double lr = 1e-3;                   // initial learning rate
-  double momentum = 0.9;              // sgd only
-  bool nesterov = false;              // sgd only
-  double weight_decay = 0.0;          // L2 penalty (both optimizers)
-  std::string schedule = "constant";  // constant | step | cosine (per epoch, to 0)
-  int step_size = 30;                 // step schedule: epochs between decays
-  double gamma = 0.1;                 // step schedule: decay factor
-  int epochs = 5;
-  int batch_size = 100;
-  int eval_batch_size = 1000;
-  uint64_t seed = 0;                  // shuffling and augmentation (per epoch, so resumable)
-  bool augment = false;               // random crop (pad 4) + horizontal flip of images
-  std::string device = "cpu";         // cpu | cuda
-  std::string checkpoint;             // checkpoint file written after each epoch ("": none)
-  bool resume = false;                // continue from `checkpoint` if it exists
-  std::string metrics_log;            // JSON-lines file of per-epoch metrics ("": none)
-};
-
 // Throws SpecError naming the first bad option.
 void validate(const TrainOptions& options);
 // The recipe part of the options (what changes the result), as JSON.

@@ -1,0 +1,75 @@
+// Built-in examples and design cases; see examples.h. Method spec §1.3, §2.2, §2.3, §5.2.
+#include "nnmass/examples.h"
+
+#include "nnmass/error.h"
+
+namespace nnmass {
+namespace {
+
+std::string join(const std::vector<std::string>& names) {
+  std::string text;
+  for (const std::string& n : names) text += (text.empty() ? "" : ", ") + n;
+  return text;
+}
+
+std::vector<int> range(int from, int to, int step) {
+  std::vector<int> values;
+  for (int v = from; v <= to; v += step) values.push_back(v);
+  return values;
+}
+
+}  // namespace
+
+std::vector<std::string> example_names() { return {"mnist_mlp", "cifar_dwcnn", "cifar_cnn"}; }
+
+Spec example_spec(const std::string& name) {
+  Spec spec;
+  spec.name = name;
+  if (name == "mnist_mlp") {  // the paper's MNIST MLP (§5.2): w 8, d 20, t_c 7 -> NN-Mass 14.737
+    spec.cells = {{20, 8, 7}};
+    return spec;
+  }
+  if (name == "cifar_dwcnn" || name == "cifar_cnn") {  // train_cifar.py defaults (§1.3, §2.2)
+    spec.family = name == "cifar_dwcnn" ? Family::kDepthwiseCnn : Family::kCnn;
+    spec.input = {3, 32, 32};
+    spec.head = Head::kReference;
+    spec.link_pool = LinkPool::kReference;
+    spec.cells = {{13, 32, 40}, {13, 64, 80}, {13, 128, 125}};
+    return spec;
+  }
+  throw SpecError("--example must be one of " + join(example_names()) + ", got \"" + name + "\"");
+}
+
+std::vector<std::string> design_case_names() { return {"mobilenet_v2", "mlp"}; }
+
+DesignCase design_case(const std::string& name) {
+  DesignCase c;
+  c.name = name;
+  if (name == "mobilenet_v2") {  // spec §2.3: a deeper, thinner net with x1.4's NN-Mass
+    c.reference = standard_spec("mobilenet_v2");
+    c.reference.mobilenet.width_mult = 1.4;
+    c.reference.name = "mobilenet_v2 x1.4";
+    c.space.width_mults = {0.75, 1.0, 1.1, 1.2, 1.3, 1.4};
+    c.space.repeats_min = {1, 2, 3, 4, 3, 3, 1};
+    c.space.repeats_max = {2, 3, 4, 5, 4, 4, 1};
+    c.tolerance = 0.01;
+    Spec paper = c.reference;  // the official ImageNet script's model
+    paper.mobilenet.width_mult = 1.1;
+    paper.mobilenet.repeats = {2, 3, 4, 5, 4, 3, 1};
+    paper.name = "paper's model";
+    c.paper_model = paper;
+    return c;
+  }
+  if (name == "mlp") {  // a wide Fashion-MNIST MLP, compressed at equal NN-Mass
+    c.reference = example_spec("mnist_mlp");
+    c.reference.cells = {{24, 16, 16}};
+    c.reference.name = "mlp w16 d24 tc16";
+    c.space.widths = {8, 10, 12, 16};  // NN-Mass compares nets of similar width
+    c.space.depths = range(8, 40, 4);
+    c.space.tcs = range(0, 32, 1);
+    return c;
+  }
+  throw SpecError("--case must be one of " + join(design_case_names()) + ", got \"" + name + "\"");
+}
+
+}  // namespace nnmass
