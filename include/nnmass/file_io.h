@@ -8,7 +8,8 @@ namespace nnmass {
 
 // Reads a whole file; IoError naming the path and the reason if it cannot.
 std::string read_text_file(const std::string& path);
-// Writes `text` to `path` atomically; IoError naming the path and the reason if it cannot.
+// Writes `text` to `path` atomically, creating its folder if needed; IoError naming the path and
+// the reason if it cannot.
 void write_file_atomic(const std::string& path, const std::string& text);
 
 }  // namespace nnmass

@@ -40,6 +40,7 @@ struct SweepCliOptions {
   int jobs = 0;
   int threads = 0;
   bool json = false;
+  bool dry_run = false;
 };
 
 void parse_shard(const std::string& text, int* k, int* n) {
@@ -58,6 +59,21 @@ nlohmann::json run_json(const RunRecord& r) {
   return j;
 }
 
+// --dry-run: what the sweep would train, and nothing else (no database, no training).
+void print_plan(const std::vector<SweepRun>& runs, const SweepConfig& config, const DataSplit& data, bool json) {
+  if (json) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const SweepRun& r : runs) rows.push_back({{"key", r.key}, {"seed", r.seed}, {"spec", spec_to_json(r.spec)}});
+    std::cout << nlohmann::json{{"data", data.name}, {"recipe", recipe_json(config.train)}, {"runs", rows}}.dump(2)
+              << "\n";
+    return;
+  }
+  std::cout << "sweep plan: " << runs.size() << " runs (" << config.specs.size() << " architectures x "
+            << config.seeds.size() << " seeds) on " << data.name << ", " << config.train.epochs << " epochs, "
+            << config.train.optimizer << " lr " << config.train.lr << ", batch " << config.train.batch_size
+            << "; nothing trained (--dry-run)\n";
+}
+
 std::string clock_text(double s) {
   const long t = std::lround(std::max(0.0, s));
   char buf[32];
@@ -73,7 +89,7 @@ std::vector<Spec> checked_specs(SweepCliOptions& o, SweepConfig* config, int* sh
   const std::vector<Spec> specs = specs_from_flags(o.spec, o.table);
   config->seeds = seeds_from_flags(o.seeds, o.table);
   validate(o.train);
-  check_output_file(o.db, "--db");
+  if (!o.dry_run) check_output_file(o.db, "--db");
   return specs;
 }
 
@@ -108,6 +124,10 @@ void run_sweep_command(SweepCliOptions& o) {
 
   const std::vector<SweepRun> all = plan_sweep(config, data);
   const std::vector<SweepRun> runs = shard_runs(all, shard_k, shard_n);
+  if (o.dry_run) {
+    print_plan(runs, config, data, o.json);
+    return;
+  }
   RunStore store(o.db);
   const int already = static_cast<int>(store.finished_keys().size());
   std::cerr << "sweep: " << runs.size() << " runs" << (shard_n > 1 ? " (shard " + o.shard + " of " + std::to_string(all.size()) + ")" : "")
@@ -173,6 +193,7 @@ void register_sweep(CLI::App& app) {
   t.add("shard", &opt->shard, "Run the k-th of N slices: k/N, 0 <= k < N");
   t.add("jobs", &opt->jobs, 0, 1024, "Runs trained at once (0: one per core)");
   add_threads_option(t, &opt->threads);
+  t.add_flag("dry-run", &opt->dry_run, "Check everything and print the planned runs; train nothing").in_grid = false;
   add_json_option(t, &opt->json);
   add_flags(cmd, t);
   cmd->callback([opt] { run_sweep_command(*opt); });

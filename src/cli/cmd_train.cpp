@@ -38,6 +38,9 @@ struct TrainCliOptions {
 };
 
 void write_outputs(const std::string& dir, const Spec& spec, const std::optional<Links>& links) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw IoError("--out: cannot create folder " + dir + ": " + ec.message());
   write_file_atomic(dir + "/spec.json", spec_to_json(spec).dump(2) + "\n");
   if (links) write_file_atomic(dir + "/links.json", links_to_json(*links).dump() + "\n");
 }

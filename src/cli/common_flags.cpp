@@ -12,6 +12,8 @@
 
 namespace nnmass::cli {
 
+namespace fs = std::filesystem;
+
 void add_seed_option(OptionTable& t, SeedFlags* f) {
   t.add("seed", &f->seed, 0, kSeedMax, "Seed of links, weights, shuffling and augmentation");
 }
@@ -45,24 +47,29 @@ void add_json_option(OptionTable& t, bool* json) {
   t.add_flag("json", json, "Print the result as JSON (the library's field names) instead of tables").in_grid = false;
 }
 
+// Creates nothing: the nearest folder that exists must accept a new file, and nothing on the way
+// may be a file. The folders themselves are made when the output is written (write_file_atomic,
+// RunStore), so a command refused later leaves no trace.
 void check_output_dir(const std::string& dir, const std::string& flag) {
   if (dir.empty()) throw SpecError(flag + " must name a folder, got \"\"");
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec || !std::filesystem::is_directory(dir, ec))
-    throw IoError(flag + ": cannot create folder " + dir + (ec ? ": " + ec.message() : ": a file of that name exists"));
+  fs::path existing = fs::absolute(dir, ec);
+  while (!fs::exists(existing, ec) && existing.has_parent_path() && existing != existing.parent_path())
+    existing = existing.parent_path();
+  if (!fs::is_directory(existing, ec))
+    throw IoError(flag + ": cannot create folder " + dir + ": " + existing.string() + " is a file");
   // A real probe file: access(W_OK) says yes to root on a read-only file system's folders.
-  const std::string probe = dir + "/.nnmass-write-test." + std::to_string(::getpid());
+  const std::string probe = (existing / (".nnmass-write-test." + std::to_string(::getpid()))).string();
   const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) throw IoError(flag + ": cannot write in folder " + dir + ": " + std::strerror(errno));
+  if (fd < 0) throw IoError(flag + ": cannot write in folder " + existing.string() + ": " + std::strerror(errno));
   ::close(fd);
   ::unlink(probe.c_str());
 }
 
 void check_output_file(const std::string& path, const std::string& flag) {
   if (path.empty()) throw SpecError(flag + " must name a file, got \"\"");
-  if (std::filesystem::is_directory(path)) throw IoError(flag + ": " + path + " is a folder, not a file");
-  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (fs::is_directory(path)) throw IoError(flag + ": " + path + " is a folder, not a file");
+  const fs::path parent = fs::path(path).parent_path();
   check_output_dir(parent.empty() ? "." : parent.string(), flag);
 }
 
