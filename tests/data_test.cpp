@@ -1,7 +1,8 @@
 // Tests of the data layer (data/): the IDX reader on files written here (valid, gzip, and every
-// way a file can be damaged), load_data on MNIST-format and CIFAR folders made here, the CIFAR
-// normalisation by hand, crop/flip augmentation by brute force, the synthetic linear / circle sets
-// against method spec §4.1, and the installed Fashion-MNIST.
+// way a file can be damaged, including headers that promise more data than exist) and on images in
+// memory, load_data on MNIST-format and CIFAR folders made here (train and test labels must agree
+// on the class count), the CIFAR normalisation by hand, crop/flip augmentation by brute force, the
+// synthetic linear / circle sets against method spec §4.1, and the installed Fashion-MNIST.
 #include <gtest/gtest.h>
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -379,7 +380,8 @@ TEST(LoadDataTest, TrainAndTestLabelFilesMustAgreeOnTheClassCount) {
   DataOptions o;
   o.source = dir.path().string();
   EXPECT_TRUE(throws_with<IoError>([&] { load_data(o); },
-                                   {dir.file("t10k-labels-idx1-ubyte") + ": labels span 0..5 but 10 classes are declared",
+                                   {dir.file("t10k-labels-idx1-ubyte") +
+                                        ": labels span 0..5 but 10 classes are declared",
                                     "must agree on the class count"}));
   // A corrupt training label (200) declares 201 classes: the test file no longer agrees.
   test::write_mnist_folder(dir.path(), 20, 10, 4, 4, 10);

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <initializer_list>
 #include <iterator>
@@ -600,7 +601,8 @@ TEST(SpecTest, MalformedJsonText) {
 
 TEST(SpecTest, JsonNestedDeeperThan64LevelsIsRefused) {
   // The crash that motivated the limit: `input` nested 100,000 deep overflowed the stack.
-  const std::string deep = "{\"family\": \"mlp\", \"input\": " + std::string(100000, '[') + std::string(100000, ']') + "}";
+  const std::string deep =
+      "{\"family\": \"mlp\", \"input\": " + std::string(100000, '[') + std::string(100000, ']') + "}";
   // The object is level 1, the first bracket (byte 28, 1-based) level 2: the 64th bracket, at
   // byte 91, opens level 65.
   expect_error<IoError>([&] { parse_json_text(deep, "deep.json"); },
@@ -614,7 +616,8 @@ TEST(SpecTest, JsonNestedDeeperThan64LevelsIsRefused) {
   std::string objects;
   for (int k = 0; k < 65; ++k) objects += "{\"a\":";
   objects += "1" + std::string(65, '}');
-  expect_error<IoError>([&] { parse_json_text(objects, "o.json"); }, {"o.json: JSON nested deeper than 64 levels at byte 321"});
+  expect_error<IoError>([&] { parse_json_text(objects, "o.json"); },
+                        {"o.json: JSON nested deeper than 64 levels at byte 321"});
   // Through read_spec_file: an error, not a crash.
   const std::string file = temp_path("deep");
   write_file_atomic(file, deep);
@@ -682,7 +685,12 @@ TEST(SpecTest, WriteFileAtomic) {
   std::ifstream in(path);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_EQ(text, "{\"x\": 1}");
-  std::remove(path.c_str());
-  const std::string nowhere = "/nonexistent-dir-nnmass/x.json";
+  // A missing folder is created; one that cannot be (its parent is a file) is an IoError.
+  const std::string nested = temp_path("atomic-dir") + "/sub/x.json";
+  write_file_atomic(nested, "x");
+  EXPECT_TRUE(std::ifstream(nested).good());
+  std::filesystem::remove_all(temp_path("atomic-dir"));
+  const std::string nowhere = path + "/x.json";  // `path` is a file
   expect_error<IoError>([&] { write_file_atomic(nowhere, "x"); }, {nowhere});
+  std::remove(path.c_str());
 }

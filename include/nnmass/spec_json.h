@@ -13,6 +13,8 @@ namespace nnmass {
 
 constexpr int kSpecFormatVersion = 1;
 constexpr int kLinksFormatVersion = 1;
+// Spec, links and grid files larger than this are refused before they are read.
+constexpr int64_t kMaxJsonFileBytes = int64_t{64} << 20;
 
 nlohmann::json spec_to_json(const Spec& spec);
 // Parses and validates. `arch` may name a standard layout whose fields the others override.

@@ -99,7 +99,7 @@ LoadedModel make_model(const BuildOptions& opt, const Spec& spec) {
   model.init.seed = opt.seed.seed;
   if (!opt.links_file.empty()) {
     if (!is_dense(model.spec.family)) throw SpecError("--links applies to the dense families only");
-    model.links = links_from_json(parse_json_text(read_text_file(opt.links_file), opt.links_file), model.spec);
+    model.links = links_from_json(parse_json_text(read_text_file(opt.links_file, kMaxJsonFileBytes), opt.links_file), model.spec);
   } else if (is_dense(model.spec.family)) {
     model.links = draw_links(model.spec, opt.seed.seed);
   }

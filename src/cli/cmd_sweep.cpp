@@ -12,6 +12,7 @@
 #include "cli/common_flags.h"
 #include "cli/option_flags.h"
 #include "cli/spec_options.h"
+#include "cli/sweep_options.h"
 #include "nnmass/memory.h"
 #include "nnmass/train/recipe.h"
 #include "nnmass/error.h"
@@ -22,35 +23,6 @@
 
 namespace nnmass::cli {
 namespace {
-
-struct SweepCliOptions {
-  OptionTable table;
-  SpecFlags spec;
-  DataOptions data;
-  TrainOptions train;
-  bool no_augment = false;
-  std::string grid;              // --grid FILE.json
-  SeedFlags seeds;
-  std::string init = "default";
-  double sigma = 1.0;
-  int64_t ldi_samples = 1000;
-  std::string derivative = "correct";
-  std::string db = "runs/sweep.sqlite";
-  std::string shard;             // "k/N"
-  int jobs = 0;
-  int threads = 0;
-  bool json = false;
-  bool dry_run = false;
-};
-
-void parse_shard(const std::string& text, int* k, int* n) {
-  if (text.empty()) return;
-  const size_t slash = text.find('/');
-  const std::string what = "--shard (k/N with 0 <= k < N <= 1000000)";
-  if (slash == std::string::npos) throw SpecError(what + " must be k/N, got \"" + text + "\"");
-  *n = static_cast<int>(parse_int(text.substr(slash + 1), "--shard N", 1, 1000000));
-  *k = static_cast<int>(parse_int(text.substr(0, slash), "--shard k", 0, *n - 1));
-}
 
 nlohmann::json run_json(const RunRecord& r) {
   nlohmann::json j;
@@ -84,10 +56,7 @@ std::string clock_text(double s) {
 // Every flag and grid field checked, every spec valid, the database writable: before any data
 // is read or any run trained.
 std::vector<Spec> checked_specs(SweepCliOptions& o, SweepConfig* config, int* shard_k, int* shard_n) {
-  if (!o.grid.empty()) apply_grid_file(o.table, o.grid);
-  parse_shard(o.shard, shard_k, shard_n);
-  const std::vector<Spec> specs = specs_from_flags(o.spec, o.table);
-  config->seeds = seeds_from_flags(o.seeds, o.table);
+  const std::vector<Spec> specs = read_sweep_options(o, &config->seeds, shard_k, shard_n);
   validate(o.train);
   if (!o.dry_run) check_output_file(o.db, "--db");
   return specs;
@@ -180,21 +149,7 @@ void register_sweep(CLI::App& app) {
       "  nnmass sweep --grid examples/demo-sweep.json --db runs/demo.sqlite\n"
       "  nnmass sweep --grid paper.json --shard $SLURM_ARRAY_TASK_ID/64 --db runs/shard-$SLURM_ARRAY_TASK_ID.sqlite");
   OptionTable& t = opt->table;
-  add_spec_flags(t, &opt->spec);
-  add_data_options(t, &opt->data);
-  add_recipe_options(t, &opt->train, &opt->no_augment);
-  t.group("Sweep");
-  t.add("grid", &opt->grid, "JSON file of options (the flags' names, '_' for '-'); flags given win").in_grid = false;
-  add_seed_options(t, &opt->seeds, 1);
-  add_init_options(t, &opt->init, &opt->sigma);
-  t.add("ldi-samples", &opt->ldi_samples, 0, 1000000, "Test images for LDI at init (0: skip)");
-  t.add("derivative", &opt->derivative, "LDI activation derivative", {"correct", "reference"});
-  t.add("db", &opt->db, "Results database (SQLite)");
-  t.add("shard", &opt->shard, "Run the k-th of N slices: k/N, 0 <= k < N");
-  t.add("jobs", &opt->jobs, 0, 1024, "Runs trained at once (0: one per core)");
-  add_threads_option(t, &opt->threads);
-  t.add_flag("dry-run", &opt->dry_run, "Check everything and print the planned runs; train nothing").in_grid = false;
-  add_json_option(t, &opt->json);
+  declare_sweep_options(*opt);
   add_flags(cmd, t);
   cmd->callback([opt] { run_sweep_command(*opt); });
 }

@@ -47,7 +47,7 @@ void add_flags(CLI::App* cmd, const OptionTable& table) {
 }
 
 void apply_grid_file(const OptionTable& table, const std::string& path) {
-  table.apply_json(parse_json_text(read_text_file(path), path), path);
+  table.apply_json(parse_json_text(read_text_file(path, kMaxJsonFileBytes), path), path);
 }
 
 void check_family_options(const OptionTable& table, const std::string& family) {

@@ -15,7 +15,17 @@
 
 namespace nnmass {
 
-std::string read_text_file(const std::string& path) {
+std::string read_text_file(const std::string& path, int64_t max_bytes) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status))
+    throw IoError("cannot read " + path + ": not a regular file");
+  if (std::filesystem::is_regular_file(status)) {
+    const auto size = std::filesystem::file_size(path, ec);
+    if (!ec && static_cast<int64_t>(size) > max_bytes)
+      throw IoError("cannot read " + path + ": " + std::to_string(size) + " bytes, more than the " +
+                    std::to_string(max_bytes) + " this reader takes");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw IoError("cannot read " + path + ": " + std::strerror(errno));
   std::ostringstream text;

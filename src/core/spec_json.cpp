@@ -331,7 +331,7 @@ json parse_json_text(const std::string& text, const std::string& what) {
 }
 
 Spec read_spec_file(const std::string& path) {
-  const json j = parse_json_text(read_text_file(path), path);
+  const json j = parse_json_text(read_text_file(path, kMaxJsonFileBytes), path);
   try {
     return spec_from_json(j);
   } catch (const SpecError& e) {

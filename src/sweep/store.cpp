@@ -138,8 +138,9 @@ bool check_store(sqlite3* db, const std::string& path) {
   }
   const std::string found = read_format_version(db, path);
   if (found != std::to_string(kStoreFormatVersion))
-    throw IoError(path + ": results format version " + printable(found) + ", this nnmass reads and writes version " +
-                  std::to_string(kStoreFormatVersion) + "; use the nnmass that wrote it, or rerun the sweep into a new --db");
+    throw IoError(path + ": results format version " + printable(found) +
+                  ", this nnmass reads and writes version " + std::to_string(kStoreFormatVersion) +
+                  "; use the nnmass that wrote it, or rerun the sweep into a new --db");
   const std::set<std::string> columns = read_columns(db, "runs");
   for (const RunField& f : run_fields())
     if (!columns.count(f.name)) not_a_store(path, std::string("its table runs has no column ") + f.name);

@@ -1,0 +1,29 @@
+// Fuzzes grid files: the input is the text of a `nnmass sweep --grid` file, read through the
+// sweep's own option table (the one the command line uses) and expanded as the verb does: the
+// architectures, their closed forms, the seeds and the shard.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "cli/sweep_options.h"
+#include "fuzz_support.h"
+#include "nnmass/cost.h"
+#include "nnmass/mass.h"
+#include "nnmass/spec_json.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  nnmass::fuzz::run_expecting_errors_only([&] {
+    nnmass::cli::SweepCliOptions o;
+    nnmass::cli::declare_sweep_options(o);
+    o.table.apply_json(nnmass::parse_json_text(text, "grid.json"), "grid.json");
+    std::vector<uint64_t> seeds;
+    int k = 0, n = 1;
+    for (const nnmass::Spec& spec : nnmass::cli::read_sweep_options(o, &seeds, &k, &n)) {
+      const nnmass::Cost cost = nnmass::count_cost(spec);
+      nnmass::fuzz::require(cost.params > 0 && nnmass::nn_mass(spec) >= 0, "a valid spec with no cost");
+    }
+    nnmass::fuzz::require(!seeds.empty() && 0 <= k && k < n, "seeds or shard out of range");
+  });
+  return 0;
+}
