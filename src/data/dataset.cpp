@@ -7,8 +7,10 @@
 #include "core/rng.h"
 #include "nnmass/data/cifar.h"
 #include "nnmass/data/idx.h"
+#include "nnmass/data/idx_format.h"
 #include "nnmass/data/synthetic.h"
 #include "nnmass/error.h"
+#include "nnmass/memory.h"
 
 namespace nnmass {
 namespace {
@@ -80,8 +82,25 @@ Dataset empty_like(const Dataset& like) {
   return {torch::empty(shape), torch::empty({0}, torch::kInt64)};
 }
 
+// Bytes an image file costs in memory once read: its uint8 data, the float32 copy and a transient
+// float copy while converting.
+constexpr int64_t kBytesPerStoredByte = 1 + 4 + 4;
+
+// Memory preflight of an MNIST-format folder, from the IDX headers alone.
+void check_idx_memory(const IdxFiles& train, const IdxFiles& test, bool need_train) {
+  int64_t bytes = 0;
+  for (const std::string& path : need_train ? std::vector<std::string>{train.images, test.images}
+                                            : std::vector<std::string>{test.images}) {
+    int64_t elements = 1;
+    for (int64_t d : idx_header(path)) elements = d > 0 && elements > (int64_t{1} << 50) / d ? (int64_t{1} << 50) : elements * d;
+    bytes += elements * kBytesPerStoredByte;
+  }
+  check_memory(bytes, "reading " + (need_train ? train.images + " and " : std::string()) + test.images);
+}
+
 DataSplit load_idx(const fs::path& dir, const std::string& name, bool need_train) {
   const IdxFiles train = find_idx_files(dir, "train"), test = find_idx_files(dir, "t10k");
+  check_idx_memory(train, test, need_train);
   DataSplit split;
   split.name = name;
   split.test = idx_pair(test);
@@ -108,6 +127,10 @@ DataSplit load_cifar(const fs::path& dir, CifarKind kind) {
     if (!fs::is_regular_file(p)) throw IoError("missing " + p + "; a CIFAR-10 folder holds data_batch_1..5.bin and test_batch.bin");
   for (const auto& p : test)
     if (!fs::is_regular_file(p)) throw IoError("missing " + p);
+  int64_t bytes = 0;
+  for (const auto& list : {train, test})
+    for (const auto& p : list) bytes += static_cast<int64_t>(fs::file_size(p)) * kBytesPerStoredByte;
+  check_memory(bytes, "reading the CIFAR files in " + dir.string());
   const CifarRecords tr = read_cifar(train, kind), te = read_cifar(test, kind);
   DataSplit split;
   split.name = kind == CifarKind::kCifar10 ? "cifar10" : "cifar100";
