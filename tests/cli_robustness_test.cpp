@@ -172,7 +172,7 @@ TEST(CliRobustness, GridFilesTakeExactlyTheCommandLinesOptions) {
   // Options the old grid reader lacked are accepted, with the same checks as their flags.
   write(dir, "full.json", R"({"family": "mlp", "depth": [4, 5], "width": 4, "tc": [0, 2], "input": "2", "classes": 2,
     "data": "circle", "limit_train": 40, "limit_test": 20, "optimizer": "sgd", "nesterov": true, "momentum": 0.5,
-    "schedule": "step", "step_size": 1, "gamma": 0.5, "no_augment": true, "derivative": "reference",
+    "schedule": "step", "step_size": 1, "gamma": 0.5, "derivative": "reference",
     "repeats": 2, "epochs": 1, "ldi_samples": 5, "jobs": 1})");
   const Result r = run_in(dir, "sweep --grid full.json --dry-run --json");
   ASSERT_EQ(r.code, 0) << r.err;
@@ -186,6 +186,13 @@ TEST(CliRobustness, GridFilesTakeExactlyTheCommandLinesOptions) {
   ASSERT_EQ(r2.code, 0) << r2.err;
   EXPECT_EQ(nlohmann::json::parse(r2.out)["recipe"]["gamma"], 0.25);
   EXPECT_FALSE(fs::exists(dir.file("runs"))) << "--dry-run wrote something";
+  // Options of another optimizer, schedule or data set are refused, from a file as on the line.
+  write(dir, "crop.json", R"({"family": "mlp", "depth": 4, "width": 4, "tc": 0, "data": "circle", "no_augment": true})");
+  expect_refused(dir, "sweep --grid crop.json --dry-run --input 2 --classes 2", "--no-augment applies to CIFAR-like data");
+  expect_refused(dir, "sweep " + kTiny + " --data circle --input 2 --classes 2 --dry-run --momentum 0.5",
+                 "--momentum applies to --optimizer sgd, not adam");
+  expect_refused(dir, "sweep " + kTiny + " --data circle --input 2 --classes 2 --dry-run --gamma 0.5",
+                 "--gamma applies to --schedule step, not constant");
 }
 
 TEST(CliRobustness, EveryExampleGridLoads) {

@@ -28,6 +28,15 @@ void apply_official_recipe(const DataSplit& data, const OptionTable& table, bool
   if (!table.given("schedule")) t->schedule = cifar ? "cosine" : "constant";
   if (!table.given("batch-size")) t->batch_size = cifar ? 128 : 100;
   t->augment = cifar && !no_augment;
+  // Options of another optimizer or schedule would be silently ignored: refuse them.
+  for (const char* name : {"momentum", "nesterov"})
+    if (table.given(name) && t->optimizer != "sgd")
+      throw SpecError(std::string("--") + name + " applies to --optimizer sgd, not " + t->optimizer);
+  for (const char* name : {"step-size", "gamma"})
+    if (table.given(name) && t->schedule != "step")
+      throw SpecError(std::string("--") + name + " applies to --schedule step, not " + t->schedule);
+  if (table.given("no-augment") && !cifar)
+    throw SpecError("--no-augment applies to CIFAR-like data (crop + flip), not " + data.name);
 }
 
 Spec fit_spec_to_data(Spec spec, const DataSplit& data, bool adopt_input, bool adopt_classes) {

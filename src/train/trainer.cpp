@@ -146,17 +146,17 @@ void write_metrics(const std::string& path, const std::vector<EpochMetrics>& his
 
 void validate(const TrainOptions& o) {
   const auto fail = [](const std::string& m) { throw SpecError(m); };
-  if (o.optimizer != "adam" && o.optimizer != "sgd") fail("optimizer must be adam or sgd, got \"" + o.optimizer + "\"");
-  if (!(o.lr > 0) || !std::isfinite(o.lr)) fail("learning rate must be positive, got " + number(o.lr));
-  if (o.momentum < 0 || !std::isfinite(o.momentum)) fail("momentum must be zero or positive");
-  if (o.nesterov && (o.optimizer != "sgd" || o.momentum <= 0)) fail("nesterov needs --optimizer sgd with momentum > 0");
-  if (o.weight_decay < 0 || !std::isfinite(o.weight_decay)) fail("weight decay must be zero or positive");
+  if (o.optimizer != "adam" && o.optimizer != "sgd") fail("--optimizer must be adam or sgd, got \"" + o.optimizer + "\"");
+  if (!(o.lr > 0) || !std::isfinite(o.lr)) fail("--lr must be positive, got " + number(o.lr));
+  if (o.momentum < 0 || !std::isfinite(o.momentum)) fail("--momentum must be zero or positive, got " + number(o.momentum));
+  if (o.nesterov && (o.optimizer != "sgd" || o.momentum <= 0)) fail("--nesterov needs --optimizer sgd and --momentum > 0");
+  if (o.weight_decay < 0 || !std::isfinite(o.weight_decay)) fail("--weight-decay must be zero or positive, got " + number(o.weight_decay));
   if (o.schedule != "constant" && o.schedule != "step" && o.schedule != "cosine")
-    fail("schedule must be constant, step or cosine, got \"" + o.schedule + "\"");
-  if (o.step_size < 1) fail("step size must be at least 1 epoch");
-  if (!(o.gamma > 0)) fail("gamma must be positive");
-  if (o.epochs < 1) fail("epochs must be at least 1, got " + std::to_string(o.epochs));
-  if (o.batch_size < 1) fail("batch size must be at least 1, got " + std::to_string(o.batch_size));
+    fail("--schedule must be constant, step or cosine, got \"" + o.schedule + "\"");
+  if (o.step_size < 1) fail("--step-size must be at least 1 epoch, got " + std::to_string(o.step_size));
+  if (!(o.gamma > 0)) fail("--gamma must be positive, got " + number(o.gamma));
+  if (o.epochs < 1) fail("--epochs must be at least 1, got " + std::to_string(o.epochs));
+  if (o.batch_size < 1) fail("--batch-size must be at least 1, got " + std::to_string(o.batch_size));
   if (o.eval_batch_size < 1) fail("evaluation batch size must be at least 1");
   if (o.resume && o.checkpoint.empty()) fail("--resume needs a checkpoint (give --out)");
   parse_device(o.device);
