@@ -49,6 +49,10 @@ struct DesignResult {
   int64_t feasible = 0;             // of which met every constraint
 };
 
+// A candidate in one short line: "24x16x16" per cell (depth x width x t_c, cells joined by ':'),
+// or "x1.10 [2,3,4,5,4,3,1]" for MobileNet-v2 (width multiplier, blocks per stage).
+std::string architecture_text(const Spec& spec);
+
 // The objective's value of a cost.
 int64_t objective_value(const Cost& cost, Objective objective);
 // True if (mass, cost) meets the constraints.

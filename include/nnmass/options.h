@@ -22,6 +22,9 @@ namespace nnmass {
 constexpr int64_t kIntMax = std::numeric_limits<int32_t>::max();
 constexpr int64_t kSeedMax = (int64_t{1} << 53);  // seeds stay exact in JSON readers (doubles)
 
+// "a,b,,c" -> {"a", "b", "", "c"}: the parts of a flag's list, empty ones kept (the parsers refuse them).
+std::vector<std::string> split_list(const std::string& text, char sep);
+
 // Strict parsers; SpecError "<what> must be ..., got \"<text>\"" on anything else.
 int64_t parse_int(const std::string& text, const std::string& what, int64_t lo, int64_t hi);
 double parse_real(const std::string& text, const std::string& what, double lo, double hi);

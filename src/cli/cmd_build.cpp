@@ -70,9 +70,8 @@ void print_layers(const NetworkImpl& network, bool dense) {
 Spec checked_spec(const BuildOptions& opt) {
   Spec spec;
   if (!opt.load.empty()) {
-    for (const Option& o : opt.table.options())
-      if ((o.group == "Architecture" || o.group == "ResNet / MobileNet-v2") && opt.table.given(o.name))
-        throw SpecError("--load takes the architecture from the model file; drop --" + o.name);
+    if (const std::string flag = given_architecture_flag(opt.table); !flag.empty())
+      throw SpecError("--load takes the architecture from the model file; drop --" + flag);
     spec = read_model_spec(opt.load);
   } else {
     const std::vector<Spec> specs = specs_from_flags(opt.spec, opt.table);

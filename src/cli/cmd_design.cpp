@@ -70,21 +70,9 @@ DesignSpace make_space(const DesignCliOptions& o, const Spec& ref, const DesignS
   return s;
 }
 
-std::string describe(const Spec& s) {
-  if (s.family == Family::kMobileNetV2) {
-    std::string r;
-    for (int x : s.mobilenet.repeats) r += (r.empty() ? "" : ",") + std::to_string(x);
-    return "x" + fixed(s.mobilenet.width_mult, 2) + " [" + r + "]";
-  }
-  std::string text;
-  for (const Cell& c : s.cells)
-    text += (text.empty() ? "" : ":") + std::to_string(c.depth) + "x" + std::to_string(c.width) + "x" + std::to_string(c.tc);
-  return text;
-}
-
 void add_row(Table& t, const std::string& name, const Spec& s, const Cost& ref_cost) {
   const Cost c = count_cost(s);
-  t.add_row({name, describe(s), fixed(nn_mass(s), 2), fixed(average_density(s), 4), group_digits(c.params),
+  t.add_row({name, architecture_text(s), fixed(nn_mass(s), 2), fixed(average_density(s), 4), group_digits(c.params),
              group_digits(c.macs), group_digits(c.flops), fixed(double(c.params) / ref_cost.params, 3),
              fixed(double(c.flops) / ref_cost.flops, 3)});
 }
@@ -121,7 +109,7 @@ void print_tables(const DesignCliOptions& o, const Spec& reference, const std::o
   const size_t step = std::max<size_t>(1, result.pareto.size() / static_cast<size_t>(o.pareto_rows));
   for (size_t i = 0; i < result.pareto.size(); i += step) {
     const Candidate& c = result.pareto[i];
-    front.add_row({std::to_string(i), describe(c.spec), fixed(c.mass, 2), group_digits(c.cost.params),
+    front.add_row({std::to_string(i), architecture_text(c.spec), fixed(c.mass, 2), group_digits(c.cost.params),
                    group_digits(c.cost.macs), group_digits(c.cost.flops)});
   }
   std::cout << "\nNN-Mass vs " << to_string(objective) << " frontier of the space (" << result.pareto.size()
@@ -148,9 +136,8 @@ void run_design(DesignCliOptions& o) {
   DesignSpace base;
   std::optional<Spec> paper;
   if (!o.example.empty()) {
-    for (const Option& opt : o.table.options())
-      if ((opt.group == "Architecture" || opt.group == "ResNet / MobileNet-v2") && o.table.given(opt.name))
-        throw SpecError("--case brings its own reference; drop --" + opt.name + " (or drop --case)");
+    if (const std::string flag = given_architecture_flag(o.table); !flag.empty())
+      throw SpecError("--case brings its own reference; drop --" + flag + " (or drop --case)");
     const DesignCase c = design_case(o.example);
     reference = c.reference;
     base = c.space;

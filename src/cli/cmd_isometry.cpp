@@ -134,9 +134,8 @@ std::vector<Spec> checked_specs(IsometryCliOptions& opt, std::optional<LoadedMod
   opt.seeds = seeds_from_flags(opt.seed, opt.table);
   std::vector<Spec> specs;
   if (!opt.load.empty()) {
-    for (const Option& o : opt.table.options())
-      if ((o.group == "Architecture" || o.group == "ResNet / MobileNet-v2") && opt.table.given(o.name))
-        throw SpecError("--load takes the architecture from the model file; drop --" + o.name);
+    if (const std::string flag = given_architecture_flag(opt.table); !flag.empty())
+      throw SpecError("--load takes the architecture from the model file; drop --" + flag);
     if (opt.table.given("seed") || opt.table.given("seeds") || opt.table.given("repeats"))
       throw SpecError("--load measures the saved weights; drop --seed/--seeds/--repeats");
     specs = {read_model_spec(opt.load)};

@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "nnmass/cost.h"
+#include "nnmass/design.h"
 #include "nnmass/error.h"
 #include "nnmass/file_io.h"
 #include "nnmass/mass.h"
@@ -21,18 +22,6 @@ struct Accuracy {
   double mean = 0;
   size_t runs = 0;
 };
-
-std::string describe(const Spec& s) {
-  if (s.family == Family::kMobileNetV2) {
-    std::string r;
-    for (int x : s.mobilenet.repeats) r += (r.empty() ? "" : ",") + std::to_string(x);
-    return "x" + fixed(s.mobilenet.width_mult, 2) + " [" + r + "]";
-  }
-  std::string text;
-  for (const Cell& c : s.cells)
-    text += (text.empty() ? "" : ":") + std::to_string(c.depth) + "x" + std::to_string(c.width) + "x" + std::to_string(c.tc);
-  return text;
-}
 
 std::string seeds_text(const std::vector<uint64_t>& seeds) {
   std::string text;
@@ -62,7 +51,7 @@ std::string report_markdown(const SweepConfig& config, const std::vector<Accurac
   for (size_t k = 0; k < 2; ++k) {
     const Spec& s = config.specs[k];
     const Cost c = count_cost(s);
-    md += std::string("| ") + names[k] + " | " + describe(s) + " | " + fixed(nn_mass(s), 2) + " | " +
+    md += std::string("| ") + names[k] + " | " + architecture_text(s) + " | " + fixed(nn_mass(s), 2) + " | " +
           group_digits(c.params) + " | " + group_digits(c.flops) + " | " + std::to_string(acc[k].runs) + " | " +
           fixed(acc[k].mean, 2) + " |\n";
   }

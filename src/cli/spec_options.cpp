@@ -13,23 +13,12 @@ namespace {
 
 [[noreturn]] void fail(const std::string& message) { throw SpecError(message); }
 
-std::vector<std::string> split(const std::string& text, char sep) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  for (;;) {
-    const size_t end = text.find(sep, start);
-    parts.push_back(text.substr(start, end - start));
-    if (end == std::string::npos) return parts;
-    start = end + 1;
-  }
-}
-
 // --depth/--width/--tc: the models of one axis, each a list of per-cell values in [lo, hi].
 std::vector<std::vector<int>> parse_axis(const std::string& text, const std::string& flag, const std::string& family,
                                          int64_t lo, int64_t hi) {
   if (text.empty()) fail(flag + " is required for family " + family + " (or give --spec FILE)");
   std::vector<std::vector<int>> models;
-  for (const auto& model : split(text, ',')) {
+  for (const auto& model : split_list(text, ',')) {
     std::vector<int> cells;
     for (int64_t v : parse_int_list(model, ':', flag, lo, hi, 1000)) cells.push_back(static_cast<int>(v));
     models.push_back(cells);
@@ -106,16 +95,25 @@ void check_sources(const SpecFlags& f, const OptionTable& t) {
          "--spec FILE or --example NAME");
   if (sources > 1) fail("give only one of --spec, --example, --arch, --family");
   if (f.spec_file.empty() && f.example.empty()) return;
-  for (const Option& o : t.options())
-    if (o.group == "Architecture" || o.group == "ResNet / MobileNet-v2")
-      if (t.given(o.name) && o.name != "spec" && o.name != "example")
-        fail("--" + o.name + " cannot be combined with --spec or --example; edit the spec file instead");
+  const std::string extra = given_architecture_flag(t, {"spec", "example"});
+  if (!extra.empty()) fail("--" + extra + " cannot be combined with --spec or --example; edit the spec file instead");
 }
+
+constexpr const char* kArchitectureGroup = "Architecture";
+constexpr const char* kResidualGroup = "ResNet / MobileNet-v2";
 
 }  // namespace
 
+std::string given_architecture_flag(const OptionTable& t, const std::vector<std::string>& except) {
+  for (const Option& o : t.options())
+    if ((o.group == kArchitectureGroup || o.group == kResidualGroup) && t.given(o.name) &&
+        std::find(except.begin(), except.end(), o.name) == except.end())
+      return o.name;
+  return "";
+}
+
 void add_spec_flags(OptionTable& t, SpecFlags* f) {
-  t.group("Architecture");
+  t.group(kArchitectureGroup);
   t.add("spec", &f->spec_file, "Read the architecture from a JSON spec file");
   t.add("example", &f->example, "A built-in example", example_names());
   t.add("arch", &f->arch, "A standard layout", standard_arch_names());
@@ -135,7 +133,7 @@ void add_spec_flags(OptionTable& t, SpecFlags* f) {
       .families = {"cnn", "dwcnn"};
   t.add("link-pool", &f->link_pool, "Link sources: paper (layers 0..i-2) or the official CNN's (1..i-1)",
         {"paper", "reference"}).families = {"mlp", "cnn", "dwcnn"};
-  t.group("ResNet / MobileNet-v2");
+  t.group(kResidualGroup);
   t.add("block", &f->block, "resnet block", {"basic", "bottleneck"}).families = {"resnet"};
   t.add_list("layers", &f->layers, "resnet: blocks per stage, comma-separated").families = {"resnet"};
   t.add("stem", &f->stem, "resnet stem", {"imagenet", "cifar"}).families = {"resnet"};

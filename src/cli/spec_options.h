@@ -33,6 +33,10 @@ struct SpecFlags {
 // Declares the flags in `table`, grouped under "Architecture" and "ResNet / MobileNet-v2".
 void add_spec_flags(OptionTable& table, SpecFlags* flags);
 
+// The first architecture flag given (without its dashes), other than those in `except`; "" if
+// none. For sources that bring their own architecture (--load, --case, --spec).
+std::string given_architecture_flag(const OptionTable& table, const std::vector<std::string>& except = {});
+
 // Builds the (validated) specs the flags describe; SpecError naming the flag if they cannot,
 // or if a flag was given that does not apply to the chosen family.
 std::vector<Spec> specs_from_flags(const SpecFlags& flags, const OptionTable& table);

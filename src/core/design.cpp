@@ -120,6 +120,20 @@ Objective parse_objective(const std::string& t) {
   fail("objective must be params, macs or flops, got \"" + t + "\"");
 }
 
+std::string architecture_text(const Spec& s) {
+  if (s.family == Family::kMobileNetV2) {
+    std::string r;
+    for (int x : s.mobilenet.repeats) r += (r.empty() ? "" : ",") + std::to_string(x);
+    char mult[32];
+    std::snprintf(mult, sizeof mult, "x%.2f", s.mobilenet.width_mult);
+    return std::string(mult) + " [" + r + "]";
+  }
+  std::string text;
+  for (const Cell& c : s.cells)
+    text += (text.empty() ? "" : ":") + std::to_string(c.depth) + "x" + std::to_string(c.width) + "x" + std::to_string(c.tc);
+  return text;
+}
+
 int64_t objective_value(const Cost& c, Objective o) {
   return o == Objective::kParams ? c.params : o == Objective::kMacs ? c.macs : c.flops;
 }

@@ -37,17 +37,6 @@ std::string real_range_text(double lo, double hi) {
   return "a number from " + real_text(lo) + " to " + real_text(hi);
 }
 
-std::vector<std::string> split(const std::string& text, char sep) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  for (;;) {
-    const size_t end = text.find(sep, start);
-    parts.push_back(text.substr(start, end - start));
-    if (end == std::string::npos) return parts;
-    start = end + 1;
-  }
-}
-
 std::string join(const std::vector<std::string>& words, const char* sep) {
   std::string text;
   for (const auto& w : words) text += (text.empty() ? "" : sep) + w;
@@ -107,6 +96,17 @@ Option int_option(const std::string& name, T* target, int64_t lo, int64_t hi, co
 
 }  // namespace
 
+std::vector<std::string> split_list(const std::string& text, char sep) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  for (;;) {
+    const size_t end = text.find(sep, start);
+    parts.push_back(text.substr(start, end - start));
+    if (end == std::string::npos) return parts;
+    start = end + 1;
+  }
+}
+
 int64_t parse_int(const std::string& text, const std::string& what, int64_t lo, int64_t hi) {
   errno = 0;
   char* end = nullptr;
@@ -130,7 +130,7 @@ double parse_real(const std::string& text, const std::string& what, double lo, d
 std::vector<int64_t> parse_int_list(const std::string& text, char sep, const std::string& what, int64_t lo,
                                     int64_t hi, size_t max_values) {
   std::vector<int64_t> values;
-  for (const std::string& part : split(text, sep)) {
+  for (const std::string& part : split_list(text, sep)) {
     if (values.size() == max_values) fail(what + " lists more than " + std::to_string(max_values) + " values");
     values.push_back(parse_int(part, what, lo, hi));
   }
@@ -140,7 +140,7 @@ std::vector<int64_t> parse_int_list(const std::string& text, char sep, const std
 std::vector<int64_t> parse_int_ranges(const std::string& text, const std::string& what, int64_t lo, int64_t hi,
                                       size_t max_values) {
   std::vector<int64_t> values;
-  for (const std::string& part : split(text, ',')) {
+  for (const std::string& part : split_list(text, ',')) {
     const size_t dash = part.find('-', 1);  // a leading '-' is a sign, refused by the range
     if (dash == std::string::npos) {
       values.push_back(parse_int(part, what, lo, hi));
@@ -168,7 +168,7 @@ std::vector<int64_t> parse_int_ranges(const std::string& text, const std::string
 
 std::vector<double> parse_real_list(const std::string& text, const std::string& what, double lo, double hi) {
   std::vector<double> values;
-  for (const std::string& part : split(text, ',')) values.push_back(parse_real(part, what, lo, hi));
+  for (const std::string& part : split_list(text, ',')) values.push_back(parse_real(part, what, lo, hi));
   return values;
 }
 
