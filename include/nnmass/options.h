@@ -94,6 +94,8 @@ class OptionTable {
   // Whether an option was set (on the command line or from a grid file), by name.
   bool given(const std::string& name) const { return given_->count(option_name(name)) > 0; }
   const std::set<std::string>& given_names() const { return *given_; }
+  // Forgets which options were given (to read another command line or file into the same table).
+  void clear_given() const { given_->clear(); }
 
  private:
   Option& push(Option option);

@@ -11,8 +11,8 @@
 
 namespace nnmass::cli {
 
-struct SweepCliOptions {
-  OptionTable table;
+// The values the options set (plain data: reset by assigning SweepSettings{}).
+struct SweepSettings {
   SpecFlags spec;
   DataOptions data;
   TrainOptions train;
@@ -29,6 +29,10 @@ struct SweepCliOptions {
   int threads = 0;
   bool json = false;
   bool dry_run = false;
+};
+
+struct SweepCliOptions : SweepSettings {
+  OptionTable table;  // bound to the fields above by declare_sweep_options
 };
 
 // Declares every option of the verb in o.table (bound to o's fields).
