@@ -243,13 +243,13 @@ TEST(Isometry, OrthogonalAndScaledIdentityWeightsGiveExactSingularValues) {
     const torch::Tensor s = singular_values(layer_jacobian(traces[k], Activation::kElu, Derivative::kCorrect));
     EXPECT_LE(max_abs(s - gain), 1e-6 * gain) << traces[k].name;
   }
-  const IsometryResult correct = measure_isometry(*mlp, x, {Derivative::kCorrect, 1000});
+  const IsometryResult correct = measure_isometry(*mlp, x, {Derivative::kCorrect, 1000, {}});
   EXPECT_NEAR(correct.layers[1].mean, gain, 1e-6 * gain);
   EXPECT_NEAR(correct.layers[3].mean, gain, 1e-6 * gain);
   EXPECT_LE(correct.layers[1].std, 1e-6 * gain);
   EXPECT_LE(correct.layers[3].std, 1e-6 * gain);
   // The reference derivative multiplies the classifier by phi'_ref(z), which varies with z.
-  const IsometryResult reference = measure_isometry(*mlp, x, {Derivative::kReference, 1000});
+  const IsometryResult reference = measure_isometry(*mlp, x, {Derivative::kReference, 1000, {}});
   EXPECT_NEAR(reference.layers[1].mean, gain, 1e-6 * gain);
   EXPECT_GT(reference.layers[3].std, 0.05);
 }
@@ -364,7 +364,7 @@ TEST(Isometry, FastPathEqualsPlainSvdOfEveryJacobian) {
         const Stats want = stats_of(pooled);
         for (int64_t batch : {int64_t{3}, int64_t{1000}}) {  // 3: chunks of 3, 3, 1
           SCOPED_TRACE("batch size " + std::to_string(batch));
-          const IsometryResult r = measure_isometry(*mlp, x, {der, batch});
+          const IsometryResult r = measure_isometry(*mlp, x, {der, batch, {}});
           // Tolerances. The Gram route squares the singular values: the eigenvalues carry an
           // absolute error ~ n * eps * sigma_max^2 (n <= 8 here), so a singular value sigma is
           // off by ~ n * eps * sigma_max^2 / sigma, and an exact 0 (a rank-deficient Jacobian:
@@ -471,8 +471,8 @@ TEST(Isometry, HandComputedStatisticsOfATinyReluMlp) {
   EXPECT_NEAR(reference_std, 0.930519456, 1e-9);
   for (int64_t batch : {int64_t{1}, int64_t{2}}) {
     SCOPED_TRACE("batch size " + std::to_string(batch));
-    const IsometryResult c = measure_isometry(*mlp, x, {Derivative::kCorrect, batch});
-    const IsometryResult f = measure_isometry(*mlp, x, {Derivative::kReference, batch});
+    const IsometryResult c = measure_isometry(*mlp, x, {Derivative::kCorrect, batch, {}});
+    const IsometryResult f = measure_isometry(*mlp, x, {Derivative::kReference, batch, {}});
     // Every singular value here is exact or a correctly rounded sqrt of an exact integer
     // eigenvalue (diagonal Gram matrices), or LAPACK's SVD of a 2x2/2x3 matrix (a few ulp):
     // 1e-12 relative on statistics of 12 values of size ~1.
@@ -573,8 +573,8 @@ TEST(Isometry, GaussianMatricesAndTheTheoryCheck) {
 TEST(Isometry, BadArgumentsThrowSpecError) {
   Mlp mlp = build_mlp(mlp_spec({{4, 5, 2}}, 6, 3, Activation::kElu), 1);
   const torch::Tensor x = torch::randn({4, 6});
-  EXPECT_THROW(measure_isometry(*mlp, x, {Derivative::kCorrect, 0}), SpecError);
-  EXPECT_THROW(measure_isometry(*mlp, x, {Derivative::kCorrect, -5}), SpecError);
+  EXPECT_THROW(measure_isometry(*mlp, x, {Derivative::kCorrect, 0, {}}), SpecError);
+  EXPECT_THROW(measure_isometry(*mlp, x, {Derivative::kCorrect, -5, {}}), SpecError);
   EXPECT_THROW(measure_isometry(*mlp, torch::randn({4, 7}), {}), SpecError);      // wrong features
   EXPECT_THROW(measure_isometry(*mlp, torch::randn({4, 2, 2}), {}), SpecError);   // 4 features, not 6
   EXPECT_THROW(measure_isometry(*mlp, torch::randn({0, 6}), {}), SpecError);      // no samples
@@ -610,7 +610,7 @@ TEST(Isometry, MoreNnMassGivesLargerMeanSingularValueOnFashionMnist) {
     for (int i = 0; i < 2; ++i) {
       for (uint64_t seed = 0; seed < 3; ++seed) {
         Mlp mlp = build_mlp(mlp_spec({{16, 8, tcs[i]}}, 784, 10, Activation::kElu), seed);
-        mean[i] += measure_isometry(*mlp, data.test.inputs, {der, 1000}).mean / 3;
+        mean[i] += measure_isometry(*mlp, data.test.inputs, {der, 1000, {}}).mean / 3;
       }
     }
     // Spec §3.4 (MNIST, reference derivative, d = 16): 0.321 -> 0.403; measured on 10k

@@ -203,6 +203,7 @@ IsometryResult measure_isometry(DenseMlpImpl& network, const torch::Tensor& inpu
       const torch::Tensor s = layer_singular_values(traces[k], network.activation(), o.derivative, &shared);
       per_layer[k].add(s, shared ? b : 1);
     }
+    if (o.progress) o.progress(start + b, inputs.size(0));
   }
   IsometryResult result;
   Moments all;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <iostream>
 #include <memory>
 
@@ -68,8 +69,20 @@ IsometryResult measure_timed(DenseMlpImpl& mlp, const IsometryCliOptions& opt, c
                              double* seconds) {
   IsometryOptions options;
   options.derivative = parse_derivative(opt.derivative, "--derivative");
-  options.batch_size = opt.batch_size;
+  // Wide layers take seconds a sample: smaller chunks, so progress shows (same result).
+  const std::vector<LayerInfo> layers = mlp.layer_table();
+  const bool wide = std::any_of(layers.begin(), layers.end(), [](const LayerInfo& l) { return l.out > 128; });
+  options.batch_size = wide ? std::min<int64_t>(opt.batch_size, 10) : opt.batch_size;
   const auto start = std::chrono::steady_clock::now();
+  // Wide layers cost seconds a sample: after 5 s, say how far the measurement is (stderr).
+  options.progress = [start, shown = false](int64_t done, int64_t total) mutable {
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (s < 5 && !shown) return;
+    shown = true;
+    std::fprintf(stderr, "\risometry: %lld/%lld samples, %.0f s, ETA %.0f s   ", static_cast<long long>(done),
+                 static_cast<long long>(total), s, s / done * (total - done));
+    if (done == total) std::fprintf(stderr, "\n");
+  };
   IsometryResult result = measure_isometry(mlp, inputs, options);
   *seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;

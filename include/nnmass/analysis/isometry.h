@@ -46,6 +46,8 @@ torch::Tensor singular_values(const torch::Tensor& matrices);
 struct IsometryOptions {
   Derivative derivative = Derivative::kCorrect;
   int64_t batch_size = 1000;  // samples per chunk (bounds memory)
+  // Called after each chunk with the samples done and the total (wide layers take seconds a sample).
+  std::function<void(int64_t done, int64_t total)> progress;
 };
 
 struct LayerIsometry {
