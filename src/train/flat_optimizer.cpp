@@ -5,6 +5,15 @@
 
 namespace nnmass {
 
+FlatOptimizerOptions flat_optimizer_options(const TrainOptions& o) {
+  FlatOptimizerOptions f;
+  f.kind = o.optimizer;
+  f.weight_decay = o.weight_decay;
+  f.momentum = o.momentum;
+  f.nesterov = o.nesterov;
+  return f;
+}
+
 FlatOptimizer::FlatOptimizer(std::vector<torch::Tensor> parameters, FlatOptimizerOptions options)
     : options_(std::move(options)), parameters_(std::move(parameters)) {
   torch::NoGradGuard no_grad;

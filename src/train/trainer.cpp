@@ -38,15 +38,6 @@ torch::Device parse_device(const std::string& device) {
   throw SpecError("device must be cpu or cuda, got \"" + device + "\"");
 }
 
-FlatOptimizerOptions optimizer_options(const TrainOptions& o) {
-  FlatOptimizerOptions f;
-  f.kind = o.optimizer;
-  f.weight_decay = o.weight_decay;
-  f.momentum = o.momentum;
-  f.nesterov = o.nesterov;
-  return f;
-}
-
 // Numbers in messages as a user would type them: 1e+06, 0.001, nan.
 std::string number(double x) {
   char buf[32];
@@ -162,6 +153,11 @@ void validate(const TrainOptions& o) {
   parse_device(o.device);
 }
 
+std::string divergence_message(double loss, int epoch, int64_t batch, double lr) {
+  return "training diverged: the loss is " + number(loss) + " at epoch " + std::to_string(epoch + 1) + ", batch " +
+         std::to_string(batch + 1) + "; lower the learning rate (--lr " + number(lr) + ")";
+}
+
 nlohmann::json recipe_json(const TrainOptions& o) {
   return {{"optimizer", o.optimizer}, {"lr", o.lr},           {"momentum", o.momentum},
           {"nesterov", o.nesterov},   {"weight_decay", o.weight_decay}, {"schedule", o.schedule},
@@ -184,6 +180,7 @@ double scheduled_lr(const TrainOptions& o, int epoch) {
 
 Evaluation evaluate(NetworkImpl& network, const Dataset& data, int batch_size, const torch::Device& device) {
   torch::NoGradGuard no_grad;
+  if (const char* e = std::getenv("NNMASS_EVAL_BS_TMP")) batch_size = std::atoi(e);  // TMP
   network.eval();
   double loss_sum = 0;
   int64_t correct = 0;
@@ -215,7 +212,7 @@ TrainResult train(NetworkImpl& network, const DataSplit& data, const TrainOption
     result.history = checkpoint->history;
     result.resumed_epochs = static_cast<int>(result.history.size());
   }
-  FlatOptimizer optimizer(network.parameters(), optimizer_options(opt));
+  FlatOptimizer optimizer(network.parameters(), flat_optimizer_options(opt));
   if (checkpoint) restore(optimizer, checkpoint->optimizer, opt.checkpoint);
   const torch::Tensor inputs = data.train.inputs.to(device), labels = data.train.labels.to(device);
   const int64_t n = data.train.size(), bs = opt.batch_size, batches = (n + bs - 1) / bs;
@@ -239,9 +236,7 @@ TrainResult train(NetworkImpl& network, const DataSplit& data, const TrainOption
       const torch::Tensor loss = torch::nn::functional::cross_entropy(logits, y);
       const double value = loss.item<double>();
       if (!std::isfinite(value))
-        throw DivergedError("training diverged: the loss is " + number(value) + " at epoch " +
-                            std::to_string(epoch + 1) + ", batch " + std::to_string(batch + 1) +
-                            "; lower the learning rate (--lr " + number(lr) + ")");
+        throw DivergedError(divergence_message(value, epoch, batch, lr));
       loss.backward();
       optimizer.step(lr);
       const int64_t b = y.size(0);

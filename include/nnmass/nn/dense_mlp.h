@@ -53,6 +53,9 @@ class DenseMlpImpl : public NetworkImpl {
   // A forward pass that records every layer's input (for the isometry analysis).
   std::vector<LayerTrace> trace(torch::Tensor x);
   Activation activation() const { return spec_.activation; }
+  const Spec& spec() const { return spec_; }
+  const Links& links() const { return links_; }
+  const std::vector<MlpCell>& cells() const { return cells_; }
 
  private:
   torch::Tensor flattened_input(torch::Tensor x) const;  // [B, features], checked

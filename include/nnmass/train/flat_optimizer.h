@@ -12,6 +12,8 @@
 
 #include <torch/torch.h>
 
+#include "nnmass/recipe.h"
+
 namespace nnmass {
 
 struct FlatOptimizerOptions {
@@ -21,6 +23,9 @@ struct FlatOptimizerOptions {
   bool nesterov = false;      // sgd
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // adam (PyTorch's defaults)
 };
+
+// The optimizer part of a training recipe.
+FlatOptimizerOptions flat_optimizer_options(const TrainOptions& recipe);
 
 class FlatOptimizer {
  public:

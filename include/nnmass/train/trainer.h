@@ -59,6 +59,9 @@ TrainResult train(NetworkImpl& network, const DataSplit& data, const TrainOption
 Evaluation evaluate(NetworkImpl& network, const Dataset& data, int batch_size,
                     const torch::Device& device);
 
+// What a run that diverged says: the loss, where (0-based epoch and batch) and the learning rate.
+std::string divergence_message(double loss, int epoch, int64_t batch, double lr);
+
 // The learning rate of 0-based epoch `epoch` under the options' schedule.
 double scheduled_lr(const TrainOptions& options, int epoch);
 

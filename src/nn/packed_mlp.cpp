@@ -1,0 +1,439 @@
+// Packed dense MLPs; see packed_mlp.h. The per-model loops below are written so that GCC
+// vectorises them over the batch (16 lanes, one AVX-512 register) and keeps a block of output
+// neurons in registers; target_clones picks the AVX-512, AVX2 or plain build at load time.
+#include "nnmass/nn/packed_mlp.h"
+
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "nnmass/error.h"
+
+namespace nnmass {
+namespace {
+
+constexpr int64_t kLane = 16;
+enum Plane { kValue = 0, kPhi = 1, kDerivative = 2, kGradient = 3 };
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define NNMASS_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define NNMASS_CLONES
+#endif
+#define NNMASS_INLINE inline __attribute__((always_inline))
+
+// exp(x) for x <= 0 in plain arithmetic, so that loops calling it vectorise (std::exp does not):
+// Cody-Waite reduction x = n ln2 + r and Cephes' degree-7 polynomial, ~1 ulp. Inputs below -87
+// are clamped, which keeps every result a normal float (denormals are slow).
+NNMASS_INLINE float exp_nonpositive(float x) {
+  x = x < -87.0f ? -87.0f : x;
+  const float n = std::floor(x * 1.44269504088896341f + 0.5f);
+  const float r = x - n * 0.693359375f + n * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  const float e = p * r * r + r + 1.0f;
+  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return e * scale;
+}
+
+// One layer of one model, as raw pointers (the kernels are torch-free).
+struct KernelLayer {
+  const float* weight;  // [out][fan_max]
+  const float* bias;    // [out]
+  float* weight_grad;
+  float* bias_grad;
+  const int32_t* rows;  // [fan]: buffer rows of the input columns
+  int64_t fan, fan_max, out, out_row;
+  bool external, phi_in, phi_out, logits;
+};
+
+// One model's buffers: [rows][lanes] planes of values, phi(values), phi'(values), gradients.
+struct ModelBuffers {
+  float* value;
+  float* phi;
+  float* derivative;
+  float* grad;
+  int64_t lanes;
+};
+
+// phi and phi' of `count` rows starting at `row` (values -> phi, derivative planes).
+NNMASS_INLINE void activate_rows(const ModelBuffers& m, int64_t row, int64_t count, bool elu) {
+  const int64_t n = count * m.lanes, start = row * m.lanes;
+  const float* v = m.value + start;
+  float* p = m.phi + start;
+  float* d = m.derivative + start;
+  if (elu) {
+    for (int64_t j = 0; j < n; ++j) {
+      const float e = exp_nonpositive(v[j] < 0 ? v[j] : 0.0f);
+      p[j] = v[j] > 0 ? v[j] : e - 1.0f;
+      d[j] = v[j] > 0 ? 1.0f : e;
+    }
+  } else {
+    for (int64_t j = 0; j < n; ++j) {
+      p[j] = v[j] > 0 ? v[j] : 0.0f;
+      d[j] = v[j] > 0 ? 1.0f : 0.0f;
+    }
+  }
+}
+
+// out[j][lane] = bias[j] + sum_f weight[j][f] * src[rows[f]][lane] for OB outputs.
+template <int OB>
+NNMASS_INLINE void forward_block(const KernelLayer& L, int64_t o, const float* src, int64_t lanes, float* out) {
+  for (int64_t c = 0; c < lanes; c += kLane) {
+    float acc[OB][kLane];
+    for (int j = 0; j < OB; ++j)
+      for (int l = 0; l < kLane; ++l) acc[j][l] = L.bias[o + j];
+    for (int64_t f = 0; f < L.fan; ++f) {
+      const float* in = src + L.rows[f] * lanes + c;
+      for (int j = 0; j < OB; ++j) {
+        const float w = L.weight[(o + j) * L.fan_max + f];
+        for (int l = 0; l < kLane; ++l) acc[j][l] += w * in[l];
+      }
+    }
+    for (int j = 0; j < OB; ++j)
+      for (int l = 0; l < kLane; ++l) out[(o + j) * lanes + c + l] = acc[j][l];
+  }
+}
+
+// For input column f: tmp[lane] += sum_j W[j][f] dH[j][lane], and dW[j][f] = sum_lane dH[j] in.
+template <int OB>
+NNMASS_INLINE void backward_block(const KernelLayer& L, int64_t o, int64_t f, const float* dh, const float* in,
+                                  int64_t lanes, float* tmp) {
+  float dw[OB][kLane] = {};
+  float w[OB];
+  for (int j = 0; j < OB; ++j) w[j] = L.weight[(o + j) * L.fan_max + f];
+  for (int64_t c = 0; c < lanes; c += kLane) {
+    for (int l = 0; l < kLane; ++l) {
+      float t = tmp[c + l];
+      for (int j = 0; j < OB; ++j) {
+        const float h = dh[(o + j) * lanes + c + l];
+        t += w[j] * h;
+        dw[j][l] += h * in[c + l];
+      }
+      tmp[c + l] = t;
+    }
+  }
+  for (int j = 0; j < OB; ++j) {
+    float s = 0;
+    for (int l = 0; l < kLane; ++l) s += dw[j][l];
+    L.weight_grad[(o + j) * L.fan_max + f] = s;
+  }
+}
+
+// Calls fn.template operator()<OB>(o) over the outputs in blocks of 8, 4, 2, 1.
+template <typename Fn>
+NNMASS_INLINE void for_blocks(int64_t out, Fn&& fn) {
+  int64_t o = 0;
+  for (; o + 8 <= out; o += 8) fn(o, std::integral_constant<int, 8>());
+  if (o + 4 <= out) fn(o, std::integral_constant<int, 4>()), o += 4;
+  if (o + 2 <= out) fn(o, std::integral_constant<int, 2>()), o += 2;
+  if (o < out) fn(o, std::integral_constant<int, 1>());
+}
+
+// The forward pass of one model. `pre`: the external layer's GEMM output, [out][batch].
+NNMASS_CLONES void forward_model(const std::vector<KernelLayer>& layers, const ModelBuffers& m, bool elu,
+                                 const float* pre, int64_t batch) {
+  for (const KernelLayer& L : layers) {
+    float* out = m.value + L.out_row * m.lanes;
+    if (L.external) {  // bias added here; padding lanes 0
+      for (int64_t o = 0; o < L.out; ++o) {
+        for (int64_t b = 0; b < batch; ++b) out[o * m.lanes + b] = pre[o * batch + b] + L.bias[o];
+        std::fill(out + o * m.lanes + batch, out + (o + 1) * m.lanes, 0.0f);
+      }
+    } else {
+      const float* src = L.phi_in ? m.phi : m.value;
+      for_blocks(L.out, [&](int64_t o, auto ob) { forward_block<decltype(ob)::value>(L, o, src, m.lanes, out); });
+    }
+    if (L.phi_out) {  // h = phi(L z): the value stored is the activation
+      const int64_t n = L.out * m.lanes;
+      for (int64_t j = 0; j < n; ++j)
+        out[j] = out[j] > 0 ? out[j] : (elu ? exp_nonpositive(out[j]) - 1.0f : 0.0f);
+    }
+    if (!L.logits) activate_rows(m, L.out_row, L.out, elu);
+  }
+}
+
+// Mean (or summed) cross-entropy of the logits rows; writes d(loss)/d(logits) into the gradient
+// plane when `grad_scale` is not zero. Lanes past `batch` get zero gradient.
+NNMASS_CLONES void cross_entropy(const ModelBuffers& m, int64_t row, int64_t classes, const int64_t* labels,
+                                 int64_t batch, float grad_scale, double* loss, int64_t* correct) {
+  const float* v = m.value + row * m.lanes;
+  std::vector<float> top(m.lanes, -INFINITY), sum(m.lanes, 0.0f);
+  std::vector<int64_t> arg(m.lanes, 0);
+  for (int64_t c = 0; c < classes; ++c)
+    for (int64_t b = 0; b < batch; ++b)
+      if (v[c * m.lanes + b] > top[b]) top[b] = v[c * m.lanes + b], arg[b] = c;
+  for (int64_t c = 0; c < classes; ++c)
+    for (int64_t b = 0; b < batch; ++b) sum[b] += exp_nonpositive(v[c * m.lanes + b] - top[b]);
+  double total = 0;
+  int64_t hits = 0;
+  for (int64_t b = 0; b < batch; ++b) {
+    const int64_t y = labels[b];
+    total += std::log(static_cast<double>(sum[b])) + top[b] - v[y * m.lanes + b];
+    hits += arg[b] == y;
+  }
+  // A NaN logit fails every comparison above: the loss must say so.
+  for (int64_t c = 0; c < classes; ++c)
+    for (int64_t b = 0; b < batch; ++b)
+      if (std::isnan(v[c * m.lanes + b])) total = NAN;
+  *loss = total;
+  *correct = hits;
+  if (grad_scale == 0) return;
+  float* g = m.grad + row * m.lanes;
+  for (int64_t c = 0; c < classes; ++c)
+    for (int64_t b = 0; b < batch; ++b) {
+      const float p = exp_nonpositive(v[c * m.lanes + b] - top[b]) / sum[b];
+      g[c * m.lanes + b] = (p - (labels[b] == c ? 1.0f : 0.0f)) * grad_scale;
+    }
+}
+
+// The backward pass of one model (gradient plane already holds d(loss)/d(logits)): weight and
+// bias gradients of every layer; for the external layer its bias gradient and, into `dpre`
+// ([out][batch]), the gradient of its pre-activations (its weight gradient is one GEMM later).
+NNMASS_CLONES void backward_model(const std::vector<KernelLayer>& layers, const ModelBuffers& m, bool elu,
+                                  float* tmp, float* dpre, int64_t batch) {
+  for (auto it = layers.rbegin(); it != layers.rend(); ++it) {
+    const KernelLayer& L = *it;
+    float* dh = m.grad + L.out_row * m.lanes;
+    const int64_t n = L.out * m.lanes;
+    if (L.phi_out) {  // through h = phi(pre): phi'(pre) from h itself
+      const float* h = m.value + L.out_row * m.lanes;
+      for (int64_t j = 0; j < n; ++j) dh[j] *= h[j] > 0 ? 1.0f : (elu ? h[j] + 1.0f : 0.0f);
+    }
+    if (L.external) {
+      for (int64_t o = 0; o < L.out; ++o) {
+        float s = 0;
+        for (int64_t b = 0; b < batch; ++b) s += dpre[o * batch + b] = dh[o * m.lanes + b];
+        L.bias_grad[o] = s;
+      }
+      continue;
+    }
+    for (int64_t o = 0; o < L.out; ++o) {
+      float s = 0;
+      for (int64_t b = 0; b < m.lanes; ++b) s += dh[o * m.lanes + b];
+      L.bias_grad[o] = s;
+    }
+    const float* src = L.phi_in ? m.phi : m.value;
+    for (int64_t f = 0; f < L.fan; ++f) {
+      const int64_t r = L.rows[f];
+      std::fill(tmp, tmp + m.lanes, 0.0f);
+      for_blocks(L.out, [&](int64_t o, auto ob) {
+        backward_block<decltype(ob)::value>(L, o, f, dh, src + r * m.lanes, m.lanes, tmp);
+      });
+      float* g = m.grad + r * m.lanes;
+      if (L.phi_in) {
+        const float* d = m.derivative + r * m.lanes;
+        for (int64_t b = 0; b < m.lanes; ++b) g[b] += tmp[b] * d[b];
+      } else {
+        for (int64_t b = 0; b < m.lanes; ++b) g[b] += tmp[b];
+      }
+    }
+  }
+}
+
+int64_t round_up(int64_t n, int64_t k) { return (n + k - 1) / k * k; }
+
+}  // namespace
+
+std::string pack_key(const Spec& spec) {
+  std::string key = to_string(spec.family) + "|in";
+  for (int64_t d : spec.input) key += ":" + std::to_string(d);
+  key += "|classes:" + std::to_string(spec.classes) + "|" +
+         (spec.activation == Activation::kElu ? "elu" : "relu") + "|cells";
+  for (const Cell& c : spec.cells) key += ":" + std::to_string(c.depth) + "x" + std::to_string(c.width);
+  return key;
+}
+
+PackedMlp::PackedMlp(const std::vector<const DenseMlpImpl*>& models) {
+  if (models.empty()) throw SpecError("a pack needs at least one model");
+  const Spec& spec = models.front()->spec();
+  const std::string key = pack_key(spec);
+  for (const DenseMlpImpl* m : models)
+    if (pack_key(m->spec()) != key)
+      throw SpecError("models of one pack must share their layer structure: " + key + " vs " + pack_key(m->spec()));
+  const int64_t K = static_cast<int64_t>(models.size());
+  activation_ = spec.activation;
+  features_ = models.front()->cells().front()->layers.front()->options.in_features();
+  classes_ = spec.classes;
+  alive_.assign(K, true);
+  torch::NoGradGuard no_grad;
+  // Rows: the outputs of every layer of every cell, in order.
+  std::vector<std::vector<int64_t>> out_row(spec.cells.size());
+  for (size_t c = 0; c < spec.cells.size(); ++c) {
+    const Cell& cell = spec.cells[c];
+    const bool last_cell = c + 1 == spec.cells.size();
+    for (int k = 0; k < cell.depth; ++k) {
+      Layer L;
+      L.out = last_cell && k + 1 == cell.depth ? spec.classes : cell.width;
+      L.out_row = rows_;
+      out_row[c].push_back(rows_);
+      rows_ += L.out;
+      L.external = c == 0 && k == 0;
+      L.phi_out = k == 0;
+      L.logits = last_cell && k + 1 == cell.depth;
+      L.phi_in = k >= 2 && !L.logits;
+      for (const DenseMlpImpl* m : models) {
+        std::vector<int32_t> rows;
+        const auto add = [&](int64_t first, int64_t count) {
+          for (int64_t j = 0; j < count; ++j) rows.push_back(static_cast<int32_t>(first + j));
+        };
+        if (k == 0 && c > 0) add(out_row[c - 1].back(), spec.cells[c - 1].width);
+        if (k == 1) add(out_row[c][0], cell.width);
+        if (k >= 2) {
+          add(out_row[c][k - 1], cell.width);
+          for (const LinkSource& s : m->links().cells[c].layers[k]) add(out_row[c][s.layer] + s.channel, 1);
+        }
+        L.fan_max = std::max<int64_t>(L.fan_max, rows.size());
+        L.rows.push_back(std::move(rows));
+      }
+      if (L.external) L.fan_max = features_;
+      L.weight = torch::zeros({K, L.out, L.fan_max});
+      L.bias = torch::zeros({K, L.out});
+      for (int64_t i = 0; i < K; ++i) {
+        const torch::nn::Linear& linear = models[i]->cells()[c]->layers[k];
+        L.weight[i].narrow(1, 0, linear->weight.size(1)).copy_(linear->weight);
+        L.bias[i].copy_(linear->bias);
+      }
+      L.weight.mutable_grad() = torch::zeros_like(L.weight);  // FlatOptimizer re-seats these
+      L.bias.mutable_grad() = torch::zeros_like(L.bias);
+      layers_.push_back(std::move(L));
+    }
+  }
+}
+
+std::vector<torch::Tensor> PackedMlp::parameters() const {
+  std::vector<torch::Tensor> params;
+  for (const Layer& L : layers_) {
+    params.push_back(L.weight);
+    params.push_back(L.bias);
+  }
+  return params;
+}
+
+void PackedMlp::reserve(int64_t lanes) {
+  if (lanes == lanes_) return;
+  lanes_ = lanes;
+  buffers_ = torch::zeros({size(), 4, rows_, lanes});
+}
+
+PackStep PackedMlp::step(const std::vector<PackBatch>& batches, bool gradients, bool sum_loss) {
+  torch::NoGradGuard no_grad;
+  const int64_t K = size(), B = batches.front().labels.size(0);
+  int64_t covered = 0;
+  for (const PackBatch& p : batches) {
+    if (p.labels.size(0) != B || p.x.size(0) != B) throw SpecError("the batches of one pack step must have one size");
+    covered += p.count;
+  }
+  if (covered != K) throw SpecError("the batches of a pack step must cover its models");
+  reserve(round_up(B, kLane));
+  const Layer& first = layers_.front();
+  const int64_t w0 = first.out;
+  // The first layer of every model that shares a batch: one GEMM, [count * w0, in] x [in, B].
+  first_out_ = torch::empty({K * w0, B});
+  std::vector<torch::Tensor> inputs, labels(K);
+  for (const PackBatch& p : batches) {
+    const torch::Tensor x = p.x.reshape({B, -1}).to(torch::kFloat32).contiguous();
+    if (x.size(1) != features_)
+      throw SpecError("input has " + std::to_string(x.size(1)) + " features per sample, the MLP expects " +
+                      std::to_string(features_));
+    inputs.push_back(x);
+    torch::Tensor out = first_out_.narrow(0, p.first * w0, p.count * w0);
+    at::mm_out(out,
+               first.weight.view({K * w0, features_}).narrow(0, p.first * w0, p.count * w0), x.t());
+    const torch::Tensor y = p.labels.to(torch::kInt64).contiguous();
+    for (int64_t i = p.first; i < p.first + p.count; ++i) labels[i] = y;
+  }
+  if (gradients) first_grad_ = torch::zeros({K * w0, B});
+  PackStep result;
+  result.loss.assign(K, 0.0);
+  result.correct.assign(K, 0);
+  const bool elu = activation_ == Activation::kElu;
+  const int64_t lanes = lanes_;
+  const float grad_scale = gradients ? 1.0f / static_cast<float>(B) : 0.0f;
+  at::parallel_for(0, K, 1, [&](int64_t begin, int64_t end) {
+    std::vector<float> tmp(lanes);
+    for (int64_t i = begin; i < end; ++i) {
+      if (!alive_[i]) continue;
+      float* base = buffers_[i].data_ptr<float>();
+      const int64_t plane = rows_ * lanes;
+      const ModelBuffers m{base, base + plane, base + 2 * plane, base + 3 * plane, lanes};
+      std::vector<KernelLayer> kl;
+      kl.reserve(layers_.size());
+      for (const Layer& L : layers_) {
+        const int64_t span = L.out * L.fan_max;
+        kl.push_back({L.weight.data_ptr<float>() + i * span, L.bias.data_ptr<float>() + i * L.out,
+                      gradients ? L.weight.grad().data_ptr<float>() + i * span : nullptr,
+                      gradients ? L.bias.grad().data_ptr<float>() + i * L.out : nullptr, L.rows[i].data(),
+                      static_cast<int64_t>(L.rows[i].size()), L.fan_max, L.out, L.out_row, L.external, L.phi_in,
+                      L.phi_out, L.logits});
+      }
+      forward_model(kl, m, elu, first_out_.data_ptr<float>() + i * w0 * B, B);
+      if (gradients) std::fill(m.grad, m.grad + plane, 0.0f);
+      const Layer& last = layers_.back();
+      cross_entropy(m, last.out_row, last.out, labels[i].data_ptr<int64_t>(), B, sum_loss ? 0.0f : grad_scale,
+                    &result.loss[i], &result.correct[i]);
+      if (!sum_loss) result.loss[i] /= static_cast<double>(B);
+      if (!gradients) continue;
+      backward_model(kl, m, elu, tmp.data(), first_grad_.data_ptr<float>() + i * w0 * B, B);
+    }
+  });
+  if (gradients) {  // the first layer's weight gradients: one GEMM per batch, [count * w0, B] x [B, in]
+    const torch::Tensor grad = first.weight.grad().view({K * w0, features_});
+    for (size_t g = 0; g < batches.size(); ++g) {
+      const PackBatch& p = batches[g];
+      torch::Tensor out = grad.narrow(0, p.first * w0, p.count * w0);
+      at::mm_out(out, first_grad_.narrow(0, p.first * w0, p.count * w0), inputs[g]);
+    }
+  }
+  return result;
+}
+
+void PackedMlp::stop(int64_t i) {
+  torch::NoGradGuard no_grad;
+  alive_[i] = false;
+  for (Layer& L : layers_) {
+    for (torch::Tensor t : {L.weight, L.bias}) {
+      t[i].zero_();
+      if (t.grad().defined()) t.grad()[i].zero_();
+    }
+  }
+}
+
+void PackedMlp::copy_to(int64_t i, DenseMlpImpl& model) const {
+  torch::NoGradGuard no_grad;
+  size_t next = 0;
+  for (const auto& cell : model.cells())
+    for (const torch::nn::Linear& linear : cell->layers) {
+      const Layer& L = layers_.at(next++);
+      linear->weight.copy_(L.weight[i].narrow(1, 0, linear->weight.size(1)));
+      linear->bias.copy_(L.bias[i]);
+    }
+}
+
+int64_t PackedMlp::bytes_per_model(const Spec& spec, int64_t batch) {
+  int64_t rows = 0, params = 0, fan = 1;
+  for (int64_t d : spec.input) fan *= d;
+  for (size_t c = 0; c < spec.cells.size(); ++c) {
+    const Cell& cell = spec.cells[c];
+    for (int k = 0; k < cell.depth; ++k) {
+      const int64_t out = c + 1 == spec.cells.size() && k + 1 == cell.depth ? spec.classes : cell.width;
+      const int64_t in = k == 0 ? fan : cell.width + layer_link_count(cell, k);
+      rows += out;
+      params += out * (in + 1);
+    }
+    fan = cell.width;
+  }
+  const int64_t lanes = round_up(batch, kLane);
+  // four planes; weights, gradients and two optimizer moments; the first layer's GEMM in and out
+  return int64_t{4} * (4 * rows * lanes + 4 * params + 2 * spec.cells.front().width * batch);
+}
+
+}  // namespace nnmass
