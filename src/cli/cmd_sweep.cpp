@@ -6,6 +6,7 @@
 #include <set>
 #include <variant>
 #include <iostream>
+#include <mutex>
 #include <thread>
 
 #include "cli/commands.h"
@@ -14,6 +15,7 @@
 #include "cli/spec_options.h"
 #include "cli/sweep_options.h"
 #include "nnmass/memory.h"
+#include "nnmass/nn/packed_mlp.h"
 #include "nnmass/train/recipe.h"
 #include "nnmass/error.h"
 #include "nnmass/file_io.h"
@@ -79,10 +81,18 @@ void run_sweep_command(SweepCliOptions& o) {
   apply_official_recipe(data, o.table, o.no_augment, &o.train);
   config.train = o.train;
   validate(config.train);
+  config.pack = o.pack;
   int64_t largest = 0;
   for (const Spec& s : config.specs) largest = std::max(largest, training_bytes(s, config.train.batch_size));
   check_memory(largest * std::min<int64_t>(config.jobs, config.specs.size() * config.seeds.size()),
                "training " + std::to_string(config.jobs) + " of these networks at once (--jobs)");
+  if (o.pack > 1) {  // an explicit --pack: its packs in flight must fit
+    int64_t per_model = 0;
+    for (const Spec& s : config.specs)
+      if (s.family == Family::kMlp) per_model = std::max(per_model, PackedMlp::bytes_per_model(s, config.train.batch_size));
+    check_memory(per_model * o.pack * config.jobs, "--pack " + std::to_string(o.pack) + " with --jobs " +
+                                                       std::to_string(config.jobs));
+  }
   int threads = o.threads;  // parallel runs each get one thread; one run alone gets what its size needs
   if (threads == 0) {
     threads = 1;
@@ -99,10 +109,24 @@ void run_sweep_command(SweepCliOptions& o) {
   }
   RunStore store(o.db);
   const int already = static_cast<int>(store.finished_keys().size());
+  const PackChoice pack = choose_pack_size(runs, config);
   std::cerr << "sweep: " << runs.size() << " runs" << (shard_n > 1 ? " (shard " + o.shard + " of " + std::to_string(all.size()) + ")" : "")
-            << " on " << data.name << ", " << config.jobs << " at a time, into " << o.db
+            << " on " << data.name << ", " << config.jobs << " at a time"
+            << (pack.size > 1 ? ", dense MLPs in packs of up to " + std::to_string(pack.size) + " (" + pack.reason + ")"
+                              : ", every run alone (" + pack.reason + ")")
+            << ", into " << o.db
             << (already ? " (resuming: " + std::to_string(already) + " finished runs in the database)" : "") << "\n";
   const auto start = std::chrono::steady_clock::now();
+  std::mutex print_mutex;
+  auto last_print = start;
+  config.pack_progress = [&](int unit, int units, int size, int epoch, int epochs) {
+    std::lock_guard<std::mutex> lock(print_mutex);
+    const auto now = std::chrono::steady_clock::now();
+    if (epoch < epochs && std::chrono::duration<double>(now - last_print).count() < 10) return;
+    last_print = now;
+    std::cerr << "  pack " << unit + 1 << "/" << units << " (" << size << " runs): epoch " << epoch << "/" << epochs
+              << ", " << clock_text(std::chrono::duration<double>(now - start).count()) << " elapsed\n";
+  };
   int executed = 0;
   const int executed_total = run_sweep(runs, config, data, store, [&](const RunRecord& r, int done, int total) {
     ++executed;

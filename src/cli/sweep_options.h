@@ -26,6 +26,7 @@ struct SweepSettings {
   std::string db = "runs/sweep.sqlite";
   std::string shard;             // "k/N"
   int jobs = 0;
+  int pack = 0;                  // runs per pack; 1: each alone; 0: automatic
   int threads = 0;
   bool json = false;
   bool dry_run = false;

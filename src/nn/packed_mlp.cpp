@@ -24,10 +24,16 @@ enum Plane { kValue = 0, kPhi = 1, kDerivative = 2, kGradient = 3 };
 #endif
 #define NNMASS_INLINE inline __attribute__((always_inline))
 
-// exp(x) for x <= 0 in plain arithmetic, so that loops calling it vectorise (std::exp does not):
-// Cody-Waite reduction x = n ln2 + r and Cephes' degree-7 polynomial, ~1 ulp. Inputs below -87
+// exp(x) - 1 and exp(x) for x <= 0 in plain arithmetic, so that loops calling them vectorise
+// (std::exp does not): Cody-Waite reduction x = n ln2 + r and Cephes' degree-7 polynomial, ~1 ulp.
+// Near 0 (n = 0) exp(x) - 1 is the polynomial without its leading 1, as expm1: ELU's small
+// negative outputs keep their relative precision (deep plain MLPs live there). Inputs below -87
 // are clamped, which keeps every result a normal float (denormals are slow).
-NNMASS_INLINE float exp_nonpositive(float x) {
+struct ExpParts {
+  float m1;   // exp(x) - 1
+  float exp;  // exp(x)
+};
+NNMASS_INLINE ExpParts exp_nonpositive_parts(float x) {
   x = x < -87.0f ? -87.0f : x;
   const float n = std::floor(x * 1.44269504088896341f + 0.5f);
   const float r = x - n * 0.693359375f + n * 2.12194440e-4f;
@@ -37,12 +43,15 @@ NNMASS_INLINE float exp_nonpositive(float x) {
   p = p * r + 4.1665795894e-2f;
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
-  const float e = p * r * r + r + 1.0f;
+  const float q = p * r * r + r;  // exp(r) - 1
   const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
   float scale;
   std::memcpy(&scale, &bits, sizeof scale);
-  return e * scale;
+  const float e = (q + 1.0f) * scale;
+  return {n == 0.0f ? q : e - 1.0f, e};
 }
+NNMASS_INLINE float exp_nonpositive(float x) { return exp_nonpositive_parts(x).exp; }
+NNMASS_INLINE float expm1_nonpositive(float x) { return exp_nonpositive_parts(x).m1; }
 
 // One layer of one model, as raw pointers (the kernels are torch-free).
 struct KernelLayer {
@@ -72,9 +81,9 @@ NNMASS_INLINE void activate_rows(const ModelBuffers& m, int64_t row, int64_t cou
   float* d = m.derivative + start;
   if (elu) {
     for (int64_t j = 0; j < n; ++j) {
-      const float e = exp_nonpositive(v[j] < 0 ? v[j] : 0.0f);
-      p[j] = v[j] > 0 ? v[j] : e - 1.0f;
-      d[j] = v[j] > 0 ? 1.0f : e;
+      const ExpParts e = exp_nonpositive_parts(v[j] < 0 ? v[j] : 0.0f);
+      p[j] = v[j] > 0 ? v[j] : e.m1;
+      d[j] = v[j] > 0 ? 1.0f : e.exp;
     }
   } else {
     for (int64_t j = 0; j < n; ++j) {
@@ -155,7 +164,7 @@ NNMASS_CLONES void forward_model(const std::vector<KernelLayer>& layers, const M
     if (L.phi_out) {  // h = phi(L z): the value stored is the activation
       const int64_t n = L.out * m.lanes;
       for (int64_t j = 0; j < n; ++j)
-        out[j] = out[j] > 0 ? out[j] : (elu ? exp_nonpositive(out[j]) - 1.0f : 0.0f);
+        out[j] = out[j] > 0 ? out[j] : (elu ? expm1_nonpositive(out[j]) : 0.0f);
     }
     if (!L.logits) activate_rows(m, L.out_row, L.out, elu);
   }

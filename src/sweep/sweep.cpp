@@ -1,7 +1,9 @@
 // Sweep planning, sharding and execution; see sweep.h.
 #include "nnmass/sweep/sweep.h"
 
+#include <algorithm>
 #include <atomic>
+#include <map>
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -11,7 +13,10 @@
 #include "nnmass/cost.h"
 #include "nnmass/error.h"
 #include "nnmass/mass.h"
+#include "nnmass/memory.h"
+#include "nnmass/nn/packed_mlp.h"
 #include "nnmass/spec_json.h"
+#include "nnmass/train/pack_trainer.h"
 
 namespace nnmass {
 namespace {
@@ -104,43 +109,185 @@ std::vector<SweepRun> shard_runs(const std::vector<SweepRun>& runs, int k, int n
   return slice;
 }
 
+namespace {
+
+constexpr int kMaxAutoPack = 64;            // beyond this the first layer's GEMM gains little
+constexpr int64_t kMaxPackMemory = int64_t{4} << 30;
+
+bool packed(const SweepRun& run, const SweepConfig& config) {
+  return config.pack != 1 && run.spec.family == Family::kMlp && config.train.device == "cpu";
+}
+
+void mark_failed(RunRecord& r, const std::exception& e) {
+  r.status = "failed";
+  const std::string what = e.what();
+  r.error = what.substr(0, what.find('\n'));
+}
+
+// Builds a run's network as a lone run does (same seed, same links) and measures its LDI.
+Network build_and_measure(const SweepRun& run, const SweepConfig& config, const DataSplit& data, RunRecord& r) {
+  const InitOptions init{config.init, config.sigma, run.seed};
+  std::optional<Links> links;
+  if (is_dense(run.spec.family)) links = draw_links(run.spec, run.seed);
+  Network network;
+  {
+    std::lock_guard<std::mutex> lock(build_mutex());
+    network = build_network(run.spec, links ? &*links : nullptr, init);
+  }
+  if (links) r.links_json = links_to_json(*links).dump();
+  if (auto mlp = std::dynamic_pointer_cast<DenseMlpImpl>(network); mlp && config.ldi_samples > 0) {
+    IsometryOptions iso;
+    iso.derivative = config.ldi_derivative;
+    const int64_t n = std::min<int64_t>(config.ldi_samples, data.test.size());
+    const IsometryResult ldi = measure_isometry(*mlp, data.test.inputs.narrow(0, 0, n), iso);
+    r.ldi_mean = ldi.mean;
+    r.ldi_std = ldi.std;
+  }
+  return network;
+}
+
+TrainOptions run_options(const SweepConfig& config, uint64_t seed) {
+  TrainOptions options = config.train;
+  options.checkpoint.clear();
+  options.metrics_log.clear();
+  options.resume = false;
+  options.seed = seed;
+  return options;
+}
+
+// Relative cost of a unit, to start the longest first.
+double unit_cost(const std::vector<const SweepRun*>& unit) {
+  double cost = 0;
+  for (const SweepRun* r : unit) cost += static_cast<double>(count_cost(r->spec).flops);
+  return cost;
+}
+
+}  // namespace
+
 RunRecord execute_run(const SweepRun& run, const SweepConfig& config, const DataSplit& data) {
   RunRecord r = describe(run, config, data);
   try {
-    const InitOptions init{config.init, config.sigma, run.seed};
-    std::optional<Links> links;
-    if (is_dense(run.spec.family)) links = draw_links(run.spec, run.seed);
-    Network network;
-    {
-      std::lock_guard<std::mutex> lock(build_mutex());
-      network = build_network(run.spec, links ? &*links : nullptr, init);
-    }
-    if (links) r.links_json = links_to_json(*links).dump();
-    if (auto mlp = std::dynamic_pointer_cast<DenseMlpImpl>(network); mlp && config.ldi_samples > 0) {
-      IsometryOptions iso;
-      iso.derivative = config.ldi_derivative;
-      const int64_t n = std::min<int64_t>(config.ldi_samples, data.test.size());
-      const IsometryResult ldi = measure_isometry(*mlp, data.test.inputs.narrow(0, 0, n), iso);
-      r.ldi_mean = ldi.mean;
-      r.ldi_std = ldi.std;
-    }
-    TrainOptions options = config.train;
-    options.checkpoint.clear();
-    options.metrics_log.clear();
-    options.resume = false;
-    options.seed = run.seed;
-    const TrainResult result = train(*network, data, options, nlohmann::json::object(), nullptr);
+    Network network = build_and_measure(run, config, data, r);
+    const TrainResult result = train(*network, data, run_options(config, run.seed), nlohmann::json::object(), nullptr);
     r.train_seconds = result.seconds;
     r.test_acc = result.test.accuracy;
     r.test_loss = result.test.loss;
     r.status = "ok";
   } catch (const std::exception& e) {
-    r.status = "failed";
-    const std::string what = e.what();
-    r.error = what.substr(0, what.find('\n'));
+    mark_failed(r, e);
   }
   r.finished_at = utc_now();
   return r;
+}
+
+std::vector<RunRecord> execute_pack(const std::vector<const SweepRun*>& runs, const SweepConfig& config,
+                                    const DataSplit& data, const std::function<void(int, int)>& progress) {
+  std::vector<RunRecord> records;
+  std::vector<DenseMlp> models;
+  std::vector<size_t> members;  // records index of each packed model
+  std::vector<uint64_t> seeds;
+  for (const SweepRun* run : runs) {
+    records.push_back(describe(*run, config, data));
+    try {
+      auto mlp = std::dynamic_pointer_cast<DenseMlpImpl>(build_and_measure(*run, config, data, records.back()));
+      if (!mlp) throw SpecError("only dense MLPs are packed");
+      models.push_back(mlp);
+      members.push_back(records.size() - 1);
+      seeds.push_back(run->seed);
+    } catch (const std::exception& e) {
+      mark_failed(records.back(), e);
+    }
+  }
+  if (!models.empty()) {
+    try {
+      std::vector<const DenseMlpImpl*> pointers;
+      for (const DenseMlp& m : models) pointers.push_back(m.get());
+      PackedMlp pack(pointers);
+      models.clear();  // the pack holds copies of the weights
+      const PackTrainResult result = train_pack(pack, seeds, data, run_options(config, 0), progress);
+      for (size_t j = 0; j < members.size(); ++j) {
+        RunRecord& r = records[members[j]];
+        r.train_seconds = result.seconds / static_cast<double>(members.size());
+        if (!result.runs[j].error.empty()) {
+          r.status = "failed";
+          r.error = result.runs[j].error;
+          continue;
+        }
+        r.test_acc = result.runs[j].test.accuracy;
+        r.test_loss = result.runs[j].test.loss;
+        r.status = "ok";
+      }
+    } catch (const std::exception& e) {
+      for (size_t j : members) mark_failed(records[j], e);
+    }
+  }
+  for (RunRecord& r : records) r.finished_at = utc_now();
+  return records;
+}
+
+PackChoice choose_pack_size(const std::vector<SweepRun>& runs, const SweepConfig& config) {
+  PackChoice choice;
+  if (config.pack > 0) {
+    choice.size = config.pack;
+    choice.reason = "--pack " + std::to_string(config.pack);
+    return choice;
+  }
+  int64_t per_model = 0;
+  for (const SweepRun& r : runs)
+    if (packed(r, config)) per_model = std::max(per_model, PackedMlp::bytes_per_model(r.spec, config.train.batch_size));
+  if (per_model == 0) {
+    choice.reason = "no dense MLPs to pack";
+    return choice;
+  }
+  int64_t budget = config.pack_memory;
+  if (budget <= 0) {
+    const int64_t available = available_memory_bytes();
+    budget = available < 0 ? kMaxPackMemory : std::min(kMaxPackMemory, available / 4);
+  }
+  const int64_t per_job = budget / std::max(1, config.jobs);
+  choice.size = static_cast<int>(std::clamp<int64_t>(per_job / per_model, 1, kMaxAutoPack));
+  choice.reason = "auto: at most " + std::to_string(kMaxAutoPack) + ", " + gib_text(per_model) +
+                  " per run, " + gib_text(budget) + " budget over " + std::to_string(std::max(1, config.jobs)) +
+                  " job(s)";
+  return choice;
+}
+
+std::vector<std::vector<const SweepRun*>> plan_units(const std::vector<const SweepRun*>& runs,
+                                                     const SweepConfig& config, int pack_size) {
+  std::vector<std::vector<const SweepRun*>> units;
+  std::map<std::string, size_t> group_of;  // pack key -> index in groups (first appearance order)
+  std::vector<std::vector<const SweepRun*>> groups;
+  for (const SweepRun* r : runs) {
+    if (!packed(*r, config)) {
+      units.push_back({r});
+      continue;
+    }
+    const auto [it, added] = group_of.emplace(pack_key(r->spec), groups.size());
+    if (added) groups.emplace_back();
+    groups[it->second].push_back(r);
+  }
+  std::vector<std::vector<const SweepRun*>> packs;
+  const auto split = [&](std::vector<const SweepRun*> group, size_t parts) {
+    std::stable_sort(group.begin(), group.end(), [](const SweepRun* a, const SweepRun* b) { return a->seed < b->seed; });
+    for (size_t p = 0, start = 0; p < parts; ++p) {  // sizes differ by at most one
+      const size_t size = group.size() / parts + (p < group.size() % parts);
+      packs.emplace_back(group.begin() + start, group.begin() + start + size);
+      start += size;
+    }
+  };
+  const size_t k = static_cast<size_t>(std::max(1, pack_size));
+  for (const auto& g : groups) split(g, (g.size() + k - 1) / k);
+  // Every job gets a unit: split the largest pack while there are fewer units than jobs.
+  while (units.size() + packs.size() < static_cast<size_t>(std::max(1, config.jobs))) {
+    auto largest = std::max_element(packs.begin(), packs.end(), [](const auto& a, const auto& b) { return a.size() < b.size(); });
+    if (largest == packs.end() || largest->size() < 2) break;
+    std::vector<const SweepRun*> group = std::move(*largest);
+    packs.erase(largest);
+    split(std::move(group), 2);
+  }
+  units.insert(units.end(), packs.begin(), packs.end());
+  std::stable_sort(units.begin(), units.end(), [](const auto& a, const auto& b) { return unit_cost(a) > unit_cost(b); });
+  return units;
 }
 
 int run_sweep(const std::vector<SweepRun>& runs, const SweepConfig& config, const DataSplit& data,
@@ -150,22 +297,37 @@ int run_sweep(const std::vector<SweepRun>& runs, const SweepConfig& config, cons
   for (const SweepRun& run : runs)
     if (!finished.count(run.key)) pending.push_back(&run);
   const int total = static_cast<int>(runs.size());
+  const std::vector<std::vector<const SweepRun*>> units =
+      plan_units(pending, config, choose_pack_size(runs, config).size);
   std::atomic<int> done{total - static_cast<int>(pending.size())};
   std::atomic<size_t> next{0};
   std::mutex store_mutex;
   std::exception_ptr failure;
-  const int jobs = std::max(1, std::min<int>(config.jobs, static_cast<int>(pending.size())));
+  const int jobs = std::max(1, std::min<int>(config.jobs, static_cast<int>(units.size())));
   std::atomic<bool> stop{false};
   const auto worker = [&] {
     // OpenMP's thread count is per thread: a new thread would use every core for each of its ops.
     if (jobs > 1) torch::set_num_threads(1);
-    for (size_t i; !stop && (i = next++) < pending.size();) {
+    for (size_t i; !stop && (i = next++) < units.size();) {
       try {
-        const RunRecord record = execute_run(*pending[i], config, data);
+        const auto& unit = units[i];
+        std::vector<RunRecord> records;
+        if (packed(*unit.front(), config)) {
+          const auto on_epoch = [&](int epoch, int epochs) {
+            if (config.pack_progress)
+              config.pack_progress(static_cast<int>(i), static_cast<int>(units.size()),
+                                   static_cast<int>(unit.size()), epoch, epochs);
+          };
+          records = execute_pack(unit, config, data, on_epoch);
+        } else {
+          records.push_back(execute_run(*unit.front(), config, data));
+        }
         std::lock_guard<std::mutex> lock(store_mutex);
         if (stop) return;
-        store.put(record);  // one transaction per run
-        if (progress) progress(record, ++done, total);
+        for (const RunRecord& record : records) {
+          store.put(record);  // one transaction per run
+          if (progress) progress(record, ++done, total);
+        }
       } catch (...) {  // a store that cannot be written (or a caller's callback) stops the sweep
         std::lock_guard<std::mutex> lock(store_mutex);
         if (!failure) failure = std::current_exception();

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,7 +26,14 @@ struct SweepConfig {
   double sigma = 1.0;
   int64_t ldi_samples = 1000;     // test images for the LDI at initialization (0: skip)
   Derivative ldi_derivative = Derivative::kCorrect;
-  int jobs = 1;                   // runs trained at once (each on one thread when > 1)
+  int jobs = 1;                   // packs (or lone runs) trained at once (each on one thread when > 1)
+  // Most runs per pack (dense MLPs of one layer structure trained in lockstep, see
+  // nnmass/nn/packed_mlp.h): 1 trains every run alone as a libtorch module; 0 chooses from the
+  // memory budget. Other families always train alone.
+  int pack = 0;
+  int64_t pack_memory = 0;        // bytes the packs in flight may hold (0: automatic)
+  // Called after each epoch of a pack: unit index (0-based), units, runs in it, epoch, epochs.
+  std::function<void(int unit, int units, int runs, int epoch, int epochs)> pack_progress;
 };
 
 // One planned run.
@@ -40,6 +48,19 @@ std::vector<SweepRun> plan_sweep(const SweepConfig& config, const DataSplit& dat
 // Runs i with i % n == k (0 <= k < n): every run lands in exactly one of the n shards.
 std::vector<SweepRun> shard_runs(const std::vector<SweepRun>& runs, int k, int n);
 
+// How runs are grouped: the most runs per pack, and why.
+struct PackChoice {
+  int size = 1;
+  std::string reason;  // e.g. "--pack 8", "auto: 64 at most, 2.1 MiB each in a 4.0 GiB budget"
+};
+PackChoice choose_pack_size(const std::vector<SweepRun>& runs, const SweepConfig& config);
+
+// Units of work: each is one run alone or one pack (runs of one layer structure, adjacent seeds
+// together), at most `pack_size` runs; a group is split evenly, groups are split further until
+// every job has a unit, and the costliest units come first.
+std::vector<std::vector<const SweepRun*>> plan_units(const std::vector<const SweepRun*>& runs,
+                                                     const SweepConfig& config, int pack_size);
+
 // Called after each run with the record and how many are done out of how many to do.
 using SweepProgress = std::function<void(const RunRecord& run, int done, int total)>;
 
@@ -50,5 +71,9 @@ int run_sweep(const std::vector<SweepRun>& runs, const SweepConfig& config, cons
 
 // Measures and trains one run (used by run_sweep; exceptions become failed records).
 RunRecord execute_run(const SweepRun& run, const SweepConfig& config, const DataSplit& data);
+// Measures each run alone (LDI at initialization included), then trains them as one pack; a
+// run's train_seconds is its share of the pack's time. Exceptions become failed records.
+std::vector<RunRecord> execute_pack(const std::vector<const SweepRun*>& runs, const SweepConfig& config,
+                                    const DataSplit& data, const std::function<void(int, int)>& progress = nullptr);
 
 }  // namespace nnmass
