@@ -24,34 +24,49 @@ enum Plane { kValue = 0, kPhi = 1, kDerivative = 2, kGradient = 3 };
 #endif
 #define NNMASS_INLINE inline __attribute__((always_inline))
 
+// 16 floats: one AVX-512 register (two AVX2 ones; emulated in the plain clone), written with GCC's
+// vector extensions so every loop below is vectorised whatever the optimiser decides. Rows are
+// 64-byte aligned (lanes are a multiple of 16 and torch aligns its allocations).
+typedef float Vec __attribute__((vector_size(64)));
+typedef int32_t IVec __attribute__((vector_size(64)));
+
+NNMASS_INLINE Vec load(const float* p) { return *reinterpret_cast<const Vec*>(p); }
+NNMASS_INLINE void store(float* p, Vec v) { *reinterpret_cast<Vec*>(p) = v; }
+NNMASS_INLINE Vec splat(float x) { return Vec{} + x; }
+
 // exp(x) - 1 and exp(x) for x <= 0 in plain arithmetic, so that loops calling them vectorise
 // (std::exp does not): Cody-Waite reduction x = n ln2 + r and Cephes' degree-7 polynomial, ~1 ulp.
 // Near 0 (n = 0) exp(x) - 1 is the polynomial without its leading 1, as expm1: ELU's small
 // negative outputs keep their relative precision (deep plain MLPs live there). Inputs below -87
 // are clamped, which keeps every result a normal float (denormals are slow).
 struct ExpParts {
-  float m1;   // exp(x) - 1
-  float exp;  // exp(x)
+  Vec m1;   // exp(x) - 1
+  Vec exp;  // exp(x)
 };
-NNMASS_INLINE ExpParts exp_nonpositive_parts(float x) {
-  x = x < -87.0f ? -87.0f : x;
-  const float n = std::floor(x * 1.44269504088896341f + 0.5f);
-  const float r = x - n * 0.693359375f + n * 2.12194440e-4f;
-  float p = 1.9875691500e-4f;
+NNMASS_INLINE ExpParts exp_nonpositive(Vec x) {
+  x = x < splat(-87.0f) ? splat(-87.0f) : x;
+  const Vec y = x * 1.44269504088896341f + 0.5f;  // n = floor(y): truncate, then correct
+  const Vec t = __builtin_convertvector(__builtin_convertvector(y, IVec), Vec);
+  const Vec n = t > y ? t - 1.0f : t;
+  const Vec r = x - n * 0.693359375f + n * 2.12194440e-4f;
+  Vec p = splat(1.9875691500e-4f);
   p = p * r + 1.3981999507e-3f;
   p = p * r + 8.3334519073e-3f;
   p = p * r + 4.1665795894e-2f;
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
-  const float q = p * r * r + r;  // exp(r) - 1
-  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  const float e = (q + 1.0f) * scale;
-  return {n == 0.0f ? q : e - 1.0f, e};
+  const Vec q = p * r * r + r;  // exp(r) - 1
+  const Vec scale = reinterpret_cast<Vec>((__builtin_convertvector(n, IVec) + 127) << 23);
+  const Vec e = (q + 1.0f) * scale;
+  return {n == splat(0.0f) ? q : e - 1.0f, e};
 }
-NNMASS_INLINE float exp_nonpositive(float x) { return exp_nonpositive_parts(x).exp; }
-NNMASS_INLINE float expm1_nonpositive(float x) { return exp_nonpositive_parts(x).m1; }
+
+// phi(x) for a vector; ELU from the expm1 form.
+NNMASS_INLINE Vec phi(Vec x, bool elu) {
+  const Vec zero = splat(0.0f);
+  if (!elu) return x > zero ? x : zero;
+  return x > zero ? x : exp_nonpositive(x < zero ? x : zero).m1;
+}
 
 // One layer of one model, as raw pointers (the kernels are torch-free).
 struct KernelLayer {
@@ -76,19 +91,16 @@ struct ModelBuffers {
 // phi and phi' of `count` rows starting at `row` (values -> phi, derivative planes).
 NNMASS_INLINE void activate_rows(const ModelBuffers& m, int64_t row, int64_t count, bool elu) {
   const int64_t n = count * m.lanes, start = row * m.lanes;
-  const float* v = m.value + start;
-  float* p = m.phi + start;
-  float* d = m.derivative + start;
-  if (elu) {
-    for (int64_t j = 0; j < n; ++j) {
-      const ExpParts e = exp_nonpositive_parts(v[j] < 0 ? v[j] : 0.0f);
-      p[j] = v[j] > 0 ? v[j] : e.m1;
-      d[j] = v[j] > 0 ? 1.0f : e.exp;
-    }
-  } else {
-    for (int64_t j = 0; j < n; ++j) {
-      p[j] = v[j] > 0 ? v[j] : 0.0f;
-      d[j] = v[j] > 0 ? 1.0f : 0.0f;
+  const Vec zero = splat(0.0f), one = splat(1.0f);
+  for (int64_t j = 0; j < n; j += kLane) {
+    const Vec v = load(m.value + start + j);
+    if (elu) {
+      const ExpParts e = exp_nonpositive(v < zero ? v : zero);
+      store(m.phi + start + j, v > zero ? v : e.m1);
+      store(m.derivative + start + j, v > zero ? one : e.exp);
+    } else {
+      store(m.phi + start + j, v > zero ? v : zero);
+      store(m.derivative + start + j, v > zero ? one : zero);
     }
   }
 }
@@ -97,18 +109,13 @@ NNMASS_INLINE void activate_rows(const ModelBuffers& m, int64_t row, int64_t cou
 template <int OB>
 NNMASS_INLINE void forward_block(const KernelLayer& L, int64_t o, const float* src, int64_t lanes, float* out) {
   for (int64_t c = 0; c < lanes; c += kLane) {
-    float acc[OB][kLane];
-    for (int j = 0; j < OB; ++j)
-      for (int l = 0; l < kLane; ++l) acc[j][l] = L.bias[o + j];
+    Vec acc[OB];
+    for (int j = 0; j < OB; ++j) acc[j] = Vec{} + L.bias[o + j];
     for (int64_t f = 0; f < L.fan; ++f) {
-      const float* in = src + L.rows[f] * lanes + c;
-      for (int j = 0; j < OB; ++j) {
-        const float w = L.weight[(o + j) * L.fan_max + f];
-        for (int l = 0; l < kLane; ++l) acc[j][l] += w * in[l];
-      }
+      const Vec in = load(src + L.rows[f] * lanes + c);
+      for (int j = 0; j < OB; ++j) acc[j] += L.weight[(o + j) * L.fan_max + f] * in;
     }
-    for (int j = 0; j < OB; ++j)
-      for (int l = 0; l < kLane; ++l) out[(o + j) * lanes + c + l] = acc[j][l];
+    for (int j = 0; j < OB; ++j) store(out + (o + j) * lanes + c, acc[j]);
   }
 }
 
@@ -116,19 +123,18 @@ NNMASS_INLINE void forward_block(const KernelLayer& L, int64_t o, const float* s
 template <int OB>
 NNMASS_INLINE void backward_block(const KernelLayer& L, int64_t o, int64_t f, const float* dh, const float* in,
                                   int64_t lanes, float* tmp) {
-  float dw[OB][kLane] = {};
+  Vec dw[OB];
   float w[OB];
-  for (int j = 0; j < OB; ++j) w[j] = L.weight[(o + j) * L.fan_max + f];
+  for (int j = 0; j < OB; ++j) dw[j] = Vec{}, w[j] = L.weight[(o + j) * L.fan_max + f];
   for (int64_t c = 0; c < lanes; c += kLane) {
-    for (int l = 0; l < kLane; ++l) {
-      float t = tmp[c + l];
-      for (int j = 0; j < OB; ++j) {
-        const float h = dh[(o + j) * lanes + c + l];
-        t += w[j] * h;
-        dw[j][l] += h * in[c + l];
-      }
-      tmp[c + l] = t;
+    const Vec x = load(in + c);
+    Vec t = load(tmp + c);
+    for (int j = 0; j < OB; ++j) {
+      const Vec h = load(dh + (o + j) * lanes + c);
+      t += w[j] * h;
+      dw[j] += h * x;
     }
+    store(tmp + c, t);
   }
   for (int j = 0; j < OB; ++j) {
     float s = 0;
@@ -137,14 +143,23 @@ NNMASS_INLINE void backward_block(const KernelLayer& L, int64_t o, int64_t f, co
   }
 }
 
-// Calls fn.template operator()<OB>(o) over the outputs in blocks of 8, 4, 2, 1.
-template <typename Fn>
-NNMASS_INLINE void for_blocks(int64_t out, Fn&& fn) {
+// A whole layer's outputs in blocks of 8, 4, 2, 1 (no lambdas: a lambda is a function of its own,
+// not compiled for the caller's target clone).
+NNMASS_INLINE void forward_layer(const KernelLayer& L, const float* src, int64_t lanes, float* out) {
   int64_t o = 0;
-  for (; o + 8 <= out; o += 8) fn(o, std::integral_constant<int, 8>());
-  if (o + 4 <= out) fn(o, std::integral_constant<int, 4>()), o += 4;
-  if (o + 2 <= out) fn(o, std::integral_constant<int, 2>()), o += 2;
-  if (o < out) fn(o, std::integral_constant<int, 1>());
+  for (; o + 8 <= L.out; o += 8) forward_block<8>(L, o, src, lanes, out);
+  if (o + 4 <= L.out) forward_block<4>(L, o, src, lanes, out), o += 4;
+  if (o + 2 <= L.out) forward_block<2>(L, o, src, lanes, out), o += 2;
+  if (o < L.out) forward_block<1>(L, o, src, lanes, out);
+}
+
+NNMASS_INLINE void backward_column(const KernelLayer& L, int64_t f, const float* dh, const float* in, int64_t lanes,
+                                   float* tmp) {
+  int64_t o = 0;
+  for (; o + 8 <= L.out; o += 8) backward_block<8>(L, o, f, dh, in, lanes, tmp);
+  if (o + 4 <= L.out) backward_block<4>(L, o, f, dh, in, lanes, tmp), o += 4;
+  if (o + 2 <= L.out) backward_block<2>(L, o, f, dh, in, lanes, tmp), o += 2;
+  if (o < L.out) backward_block<1>(L, o, f, dh, in, lanes, tmp);
 }
 
 // The forward pass of one model. `pre`: the external layer's GEMM output, [out][batch].
@@ -159,49 +174,59 @@ NNMASS_CLONES void forward_model(const std::vector<KernelLayer>& layers, const M
       }
     } else {
       const float* src = L.phi_in ? m.phi : m.value;
-      for_blocks(L.out, [&](int64_t o, auto ob) { forward_block<decltype(ob)::value>(L, o, src, m.lanes, out); });
+      forward_layer(L, src, m.lanes, out);
     }
     if (L.phi_out) {  // h = phi(L z): the value stored is the activation
       const int64_t n = L.out * m.lanes;
-      for (int64_t j = 0; j < n; ++j)
-        out[j] = out[j] > 0 ? out[j] : (elu ? expm1_nonpositive(out[j]) : 0.0f);
+      for (int64_t j = 0; j < n; j += kLane) store(out + j, phi(load(out + j), elu));
     }
     if (!L.logits) activate_rows(m, L.out_row, L.out, elu);
   }
 }
 
 // Mean (or summed) cross-entropy of the logits rows; writes d(loss)/d(logits) into the gradient
-// plane when `grad_scale` is not zero. Lanes past `batch` get zero gradient.
+// plane when `grad_scale` is not zero. Lanes past `batch` get zero gradient. `scratch`: two
+// aligned rows.
 NNMASS_CLONES void cross_entropy(const ModelBuffers& m, int64_t row, int64_t classes, const int64_t* labels,
-                                 int64_t batch, float grad_scale, double* loss, int64_t* correct) {
-  const float* v = m.value + row * m.lanes;
-  std::vector<float> top(m.lanes, -INFINITY), sum(m.lanes, 0.0f);
-  std::vector<int64_t> arg(m.lanes, 0);
-  for (int64_t c = 0; c < classes; ++c)
-    for (int64_t b = 0; b < batch; ++b)
-      if (v[c * m.lanes + b] > top[b]) top[b] = v[c * m.lanes + b], arg[b] = c;
-  for (int64_t c = 0; c < classes; ++c)
-    for (int64_t b = 0; b < batch; ++b) sum[b] += exp_nonpositive(v[c * m.lanes + b] - top[b]);
+                                 int64_t batch, float grad_scale, float* scratch, double* loss, int64_t* correct) {
+  const int64_t lanes = m.lanes;
+  const float* v = m.value + row * lanes;
+  float* top = scratch;
+  float* sum = scratch + lanes;
+  for (int64_t b = 0; b < lanes; b += kLane) {
+    Vec t = load(v + b);
+    for (int64_t c = 1; c < classes; ++c) {
+      const Vec x = load(v + c * lanes + b);
+      t = x > t ? x : t;
+    }
+    Vec s = Vec{};
+    for (int64_t c = 0; c < classes; ++c) s += exp_nonpositive(load(v + c * lanes + b) - t).exp;
+    store(top + b, t);
+    store(sum + b, s);
+  }
   double total = 0;
   int64_t hits = 0;
   for (int64_t b = 0; b < batch; ++b) {
     const int64_t y = labels[b];
-    total += std::log(static_cast<double>(sum[b])) + top[b] - v[y * m.lanes + b];
-    hits += arg[b] == y;
+    total += std::log(static_cast<double>(sum[b])) + top[b] - v[y * lanes + b];
+    int64_t arg = 0;  // the first maximum, as torch's argmax
+    for (int64_t c = 1; c < classes; ++c)
+      if (v[c * lanes + b] > v[arg * lanes + b]) arg = c;
+    hits += arg == y;
   }
   // A NaN logit fails every comparison above: the loss must say so.
   for (int64_t c = 0; c < classes; ++c)
     for (int64_t b = 0; b < batch; ++b)
-      if (std::isnan(v[c * m.lanes + b])) total = NAN;
+      if (std::isnan(v[c * lanes + b])) total = NAN;
   *loss = total;
   *correct = hits;
   if (grad_scale == 0) return;
-  float* g = m.grad + row * m.lanes;
+  float* g = m.grad + row * lanes;
   for (int64_t c = 0; c < classes; ++c)
-    for (int64_t b = 0; b < batch; ++b) {
-      const float p = exp_nonpositive(v[c * m.lanes + b] - top[b]) / sum[b];
-      g[c * m.lanes + b] = (p - (labels[b] == c ? 1.0f : 0.0f)) * grad_scale;
-    }
+    for (int64_t b = 0; b < lanes; b += kLane)
+      store(g + c * lanes + b, exp_nonpositive(load(v + c * lanes + b) - load(top + b)).exp / load(sum + b) * grad_scale);
+  for (int64_t b = 0; b < batch; ++b) g[labels[b] * lanes + b] -= grad_scale;
+  for (int64_t c = 0; c < classes; ++c) std::fill(g + c * lanes + batch, g + (c + 1) * lanes, 0.0f);
 }
 
 // The backward pass of one model (gradient plane already holds d(loss)/d(logits)): weight and
@@ -234,9 +259,7 @@ NNMASS_CLONES void backward_model(const std::vector<KernelLayer>& layers, const 
     for (int64_t f = 0; f < L.fan; ++f) {
       const int64_t r = L.rows[f];
       std::fill(tmp, tmp + m.lanes, 0.0f);
-      for_blocks(L.out, [&](int64_t o, auto ob) {
-        backward_block<decltype(ob)::value>(L, o, f, dh, src + r * m.lanes, m.lanes, tmp);
-      });
+      backward_column(L, f, dh, src + r * m.lanes, m.lanes, tmp);
       float* g = m.grad + r * m.lanes;
       if (L.phi_in) {
         const float* d = m.derivative + r * m.lanes;
@@ -368,7 +391,9 @@ PackStep PackedMlp::step(const std::vector<PackBatch>& batches, bool gradients, 
   const int64_t lanes = lanes_;
   const float grad_scale = gradients ? 1.0f / static_cast<float>(B) : 0.0f;
   at::parallel_for(0, K, 1, [&](int64_t begin, int64_t end) {
-    std::vector<float> tmp(lanes);
+    // 64-byte aligned scratch row for the backward pass's vector loads
+    const torch::Tensor scratch = torch::empty({3 * lanes});
+    float* tmp = scratch.data_ptr<float>();
     for (int64_t i = begin; i < end; ++i) {
       if (!alive_[i]) continue;
       float* base = buffers_[i].data_ptr<float>();
@@ -387,11 +412,11 @@ PackStep PackedMlp::step(const std::vector<PackBatch>& batches, bool gradients, 
       forward_model(kl, m, elu, first_out_.data_ptr<float>() + i * w0 * B, B);
       if (gradients) std::fill(m.grad, m.grad + plane, 0.0f);
       const Layer& last = layers_.back();
-      cross_entropy(m, last.out_row, last.out, labels[i].data_ptr<int64_t>(), B, sum_loss ? 0.0f : grad_scale,
+      cross_entropy(m, last.out_row, last.out, labels[i].data_ptr<int64_t>(), B, sum_loss ? 0.0f : grad_scale, tmp + lanes,
                     &result.loss[i], &result.correct[i]);
       if (!sum_loss) result.loss[i] /= static_cast<double>(B);
       if (!gradients) continue;
-      backward_model(kl, m, elu, tmp.data(), first_grad_.data_ptr<float>() + i * w0 * B, B);
+      backward_model(kl, m, elu, tmp, first_grad_.data_ptr<float>() + i * w0 * B, B);
     }
   });
   if (gradients) {  // the first layer's weight gradients: one GEMM per batch, [count * w0, B] x [B, in]
