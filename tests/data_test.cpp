@@ -318,7 +318,9 @@ TEST(LoadDataTest, MnistFolderGivesScaledImagesAndLabels) {
   EXPECT_FALSE(d.augment_crop_flip);
   ASSERT_EQ(d.train.inputs.sizes().vec(), (std::vector<int64_t>{20, 1, 4, 5}));
   ASSERT_EQ(d.test.inputs.sizes().vec(), (std::vector<int64_t>{10, 1, 4, 5}));
-  EXPECT_EQ(d.train.inputs.scalar_type(), torch::kFloat32);
+  EXPECT_EQ(d.train.inputs.scalar_type(), torch::kUInt8);  // pixels, held once
+  const torch::Tensor train_x = d.train.to_input(d.train.inputs), test_x = d.test.to_input(d.test.inputs);
+  EXPECT_EQ(train_x.scalar_type(), torch::kFloat32);
   EXPECT_EQ(d.train.labels.scalar_type(), torch::kInt64);
   EXPECT_EQ(d.train.size(), 20);
   EXPECT_EQ(d.test.size(), 10);
@@ -326,13 +328,13 @@ TEST(LoadDataTest, MnistFolderGivesScaledImagesAndLabels) {
   // rounded float division, so the comparison is exact.
   const torch::Tensor want_train = f.train_images.unsqueeze(1).to(torch::kFloat32) / 255.0f;
   const torch::Tensor want_test = f.test_images.unsqueeze(1).to(torch::kFloat32) / 255.0f;
-  EXPECT_TRUE(torch::equal(d.train.inputs, want_train));
-  EXPECT_TRUE(torch::equal(d.test.inputs, want_test));
-  EXPECT_GE(d.train.inputs.min().item<float>(), 0.0f);
-  EXPECT_LE(d.train.inputs.max().item<float>(), 1.0f);
+  EXPECT_TRUE(torch::equal(train_x, want_train));
+  EXPECT_TRUE(torch::equal(test_x, want_test));
+  EXPECT_GE(train_x.min().item<float>(), 0.0f);
+  EXPECT_LE(train_x.max().item<float>(), 1.0f);
   // One pixel by hand.
   const int v = f.train_images[3][2][1].item<int>();
-  EXPECT_EQ(d.train.inputs[3][0][2][1].item<float>(), static_cast<float>(v) / 255.0f);
+  EXPECT_EQ(train_x[3][0][2][1].item<float>(), static_cast<float>(v) / 255.0f);
   EXPECT_TRUE(torch::equal(d.train.labels, f.train_labels.to(torch::kInt64)));
   EXPECT_TRUE(torch::equal(d.test.labels, f.test_labels.to(torch::kInt64)));
 }
@@ -549,7 +551,8 @@ TEST(CifarTest, Cifar10FolderIsDetectedAndNormalised) {
   EXPECT_TRUE(d.augment_crop_flip);
   ASSERT_EQ(d.train.inputs.sizes().vec(), (std::vector<int64_t>{10, 3, 32, 32}));
   ASSERT_EQ(d.test.inputs.sizes().vec(), (std::vector<int64_t>{3, 3, 32, 32}));
-  EXPECT_EQ(d.train.inputs.scalar_type(), torch::kFloat32);
+  EXPECT_EQ(d.train.inputs.scalar_type(), torch::kUInt8);  // pixels, normalised per batch
+  const torch::Tensor train_x = d.train.to_input(d.train.inputs), test_x = d.test.to_input(d.test.inputs);
   // Labels in file order: batches 1..5, records in order.
   EXPECT_TRUE(torch::equal(d.train.labels, torch::arange(10, torch::kInt64)));
   EXPECT_TRUE(torch::equal(d.test.labels, torch::tensor({0, 1, 9}, torch::kInt64)));
@@ -557,10 +560,10 @@ TEST(CifarTest, Cifar10FolderIsDetectedAndNormalised) {
   // at most |(0 - 0.49) / 0.2| ~ 2.5 and |(1 - 0.45) / 0.2| ~ 2.8, so 1e-5 is ~40 float ulps.
   for (const auto& [n, c, y, x] : std::vector<std::tuple<int, int, int, int>>{
            {0, 0, 0, 0}, {3, 1, 17, 5}, {7, 2, 31, 30}, {9, 0, 12, 31}}) {
-    EXPECT_NEAR(d.train.inputs[n][c][y][x].item<float>(), cifar10_norm(cifar_pixel(n, c, y, x), c), 1e-5)
+    EXPECT_NEAR(train_x[n][c][y][x].item<float>(), cifar10_norm(cifar_pixel(n, c, y, x), c), 1e-5)
         << "train " << n << " " << c << " " << y << " " << x;
   }
-  EXPECT_NEAR(d.test.inputs[2][1][4][9].item<float>(), cifar10_norm(cifar_pixel(102, 1, 4, 9), 1), 1e-5);
+  EXPECT_NEAR(test_x[2][1][4][9].item<float>(), cifar10_norm(cifar_pixel(102, 1, 4, 9), 1), 1e-5);
   // The whole tensor against a double computation.
   torch::Tensor raw = torch::empty({10, 3, 32, 32}, torch::kFloat64);
   auto a = raw.accessor<double, 4>();
@@ -568,7 +571,7 @@ TEST(CifarTest, Cifar10FolderIsDetectedAndNormalised) {
     for (int c = 0; c < 3; ++c)
       for (int y = 0; y < 32; ++y)
         for (int x = 0; x < 32; ++x) a[n][c][y][x] = cifar10_norm(cifar_pixel(n, c, y, x), c);
-  EXPECT_LT((d.train.inputs.to(torch::kFloat64) - raw).abs().max().item<double>(), 1e-5);
+  EXPECT_LT((train_x.to(torch::kFloat64) - raw).abs().max().item<double>(), 1e-5);
 }
 
 TEST(CifarTest, Cifar100UsesTheFineLabel) {
@@ -587,8 +590,8 @@ TEST(CifarTest, Cifar100UsesTheFineLabel) {
   EXPECT_TRUE(torch::equal(d.train.labels, torch::tensor({77, 0, 99}, torch::kInt64)));
   EXPECT_EQ(d.test.labels[0].item<int64_t>(), 42);
   // The pixels start after the two label bytes, normalised with the CIFAR-100 constants.
-  EXPECT_NEAR(d.train.inputs[1][2][10][20].item<float>(), cifar100_norm(cifar_pixel(1, 2, 10, 20), 2), 1e-5);
-  EXPECT_NEAR(d.test.inputs[0][0][0][0].item<float>(), cifar100_norm(cifar_pixel(3, 0, 0, 0), 0), 1e-5);
+  EXPECT_NEAR(d.train.input_slice(1, 1)[0][2][10][20].item<float>(), cifar100_norm(cifar_pixel(1, 2, 10, 20), 2), 1e-5);
+  EXPECT_NEAR(d.test.input_slice(0, 1)[0][0][0][0].item<float>(), cifar100_norm(cifar_pixel(3, 0, 0, 0), 0), 1e-5);
 }
 
 TEST(CifarTest, ReadCifarKeepsRawBytes) {
@@ -909,8 +912,9 @@ TEST(FashionMnistTest, DefaultDataSetIsFashionMnist) {
   EXPECT_EQ(d.shape, (std::vector<int64_t>{1, 28, 28}));
   ASSERT_EQ(d.train.inputs.sizes().vec(), (std::vector<int64_t>{60000, 1, 28, 28}));
   ASSERT_EQ(d.test.inputs.sizes().vec(), (std::vector<int64_t>{10000, 1, 28, 28}));
-  EXPECT_GE(d.train.inputs.min().item<float>(), 0.0f);
-  EXPECT_LE(d.train.inputs.max().item<float>(), 1.0f);
+  EXPECT_EQ(d.train.inputs.scalar_type(), torch::kUInt8);
+  EXPECT_GE(d.train.input_slice(0, 1000).min().item<float>(), 0.0f);
+  EXPECT_LE(d.train.input_slice(0, 1000).max().item<float>(), 1.0f);
   // Fashion-MNIST is balanced: 6000 training and 1000 test images per class.
   EXPECT_TRUE(torch::equal(torch::bincount(d.train.labels), torch::full({10}, 6000, torch::kInt64)));
   EXPECT_TRUE(torch::equal(torch::bincount(d.test.labels), torch::full({10}, 1000, torch::kInt64)));

@@ -64,8 +64,8 @@ DataSplit tiny_circle() {
   const SyntheticSet test = make_synthetic("circle", 1, 2, 202);
   DataSplit d;
   d.name = "circle-tiny";
-  d.train = {train.points, train.labels};
-  d.test = {test.points, test.labels};
+  d.train = {train.points, train.labels, {}, {}};
+  d.test = {test.points, test.labels, {}, {}};
   d.classes = 2;
   d.shape = {2};
   return d;
@@ -494,11 +494,12 @@ TEST_F(RunSweepTest, KilledSweepResumesToTheUninterruptedTableAndJobsDoNotChange
   EXPECT_EQ(done_a, (std::vector<int>{1, 2, 3, 4, 5, 6}));
   const std::vector<RunRecord> table_a = a.runs();
   ASSERT_EQ(table_a.size(), runs.size());
+  const auto rows_a = by_key(table_a);  // packs store their runs together, not in plan order
   for (size_t i = 0; i < runs.size(); ++i) {
-    const RunRecord& r = table_a[i];
+    ASSERT_TRUE(rows_a.count(runs[i].key));
+    const RunRecord& r = rows_a.at(runs[i].key);
     const Spec& spec = runs[i].spec;
     SCOPED_TRACE(r.cells + " seed " + std::to_string(r.seed));
-    EXPECT_EQ(r.key, runs[i].key);  // with one job, rows are stored in plan order
     EXPECT_EQ(r.status, "ok") << r.error;
     EXPECT_EQ(r.error, "");
     EXPECT_EQ(r.seed, static_cast<int64_t>(runs[i].seed));
@@ -530,18 +531,20 @@ TEST_F(RunSweepTest, KilledSweepResumesToTheUninterruptedTableAndJobsDoNotChange
     EXPECT_EQ(nlohmann::json::parse(r.recipe_json)["epochs"], 1);
   }
   // Different seeds of one architecture train differently (the seed reaches the run).
-  EXPECT_NE(table_a[0].test_loss, table_a[1].test_loss);
-  EXPECT_NE(table_a[0].links_json + std::to_string(table_a[0].ldi_mean),
-            table_a[1].links_json + std::to_string(table_a[1].ldi_mean));
+  const RunRecord& seed3 = rows_a.at(runs[0].key), &seed0 = rows_a.at(runs[1].key);
+  EXPECT_NE(seed3.test_loss, seed0.test_loss);
+  EXPECT_NE(seed3.links_json + std::to_string(seed3.ldi_mean), seed0.links_json + std::to_string(seed0.ldi_mean));
   // A finished sweep run again executes nothing.
   EXPECT_EQ(run_sweep(runs, config, data, a, [&](const RunRecord&, int, int) { ADD_FAILURE() << "ran again"; }), 0);
 
   // B: killed after two runs (the callback runs after the record is stored), then resumed.
+  std::set<std::string> stored_before_kill;
   {
     RunStore b(dir.file("b.sqlite"));
     int calls = 0;
     EXPECT_THROW(run_sweep(runs, config, data, b,
-                           [&](const RunRecord&, int, int) {
+                           [&](const RunRecord& r, int, int) {
+                             stored_before_kill.insert(r.key);
                              if (++calls == 2) throw Killed{};
                            }),
                  Killed);
@@ -558,7 +561,8 @@ TEST_F(RunSweepTest, KilledSweepResumesToTheUninterruptedTableAndJobsDoNotChange
             }),
             total - 2);
   EXPECT_EQ(done_b, (std::vector<int>{3, 4, 5, 6}));  // counts on from the finished runs
-  EXPECT_EQ(executed.count(runs[0].key) + executed.count(runs[1].key), 0u) << "a finished run ran again";
+  ASSERT_EQ(stored_before_kill.size(), 2u);
+  for (const std::string& key : stored_before_kill) EXPECT_EQ(executed.count(key), 0u) << "a finished run ran again";
   const auto table_b = by_key(b.runs());
   ASSERT_EQ(table_b.size(), runs.size());
   for (const RunRecord& r : table_a) EXPECT_TRUE(same_record(r, table_b.at(r.key), timing));
@@ -572,6 +576,22 @@ TEST_F(RunSweepTest, KilledSweepResumesToTheUninterruptedTableAndJobsDoNotChange
   const auto table_c = by_key(c.runs());
   ASSERT_EQ(table_c.size(), runs.size());
   for (const RunRecord& r : table_a) EXPECT_TRUE(same_record(r, table_c.at(r.key), timing));
+
+  // D: every run alone (--pack 1, libtorch modules): the same rows under the same keys; the
+  // trained numbers equal within float rounding (another summation order).
+  config.jobs = 1;
+  config.pack = 1;
+  RunStore d(dir.file("d.sqlite"));
+  EXPECT_EQ(run_sweep(runs, config, data, d, nullptr), total);
+  const std::vector<RunRecord> table_d = d.runs();
+  for (size_t i = 0; i < runs.size(); ++i) EXPECT_EQ(table_d[i].key, runs[i].key);  // alone: plan order
+  const std::set<std::string> trained = {"train_seconds", "finished_at", "test_loss", "test_acc"};
+  for (const RunRecord& r : table_d) {
+    const RunRecord& packed = rows_a.at(r.key);
+    EXPECT_TRUE(same_record(r, packed, trained));
+    EXPECT_NEAR(packed.test_loss, r.test_loss, 1e-5 * r.test_loss) << r.cells << " seed " << r.seed;
+    EXPECT_EQ(packed.test_acc, r.test_acc) << r.cells << " seed " << r.seed;
+  }
 }
 
 TEST_F(RunSweepTest, FailedRunsBecomeRowsAndTheSweepGoesOn) {

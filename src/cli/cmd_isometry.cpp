@@ -173,7 +173,7 @@ void run_isometry(IsometryCliOptions& opt) {
   opt.data.limit_test = opt.samples;
   opt.data.need_train = false;  // only test images are used
   const DataSplit data = load_data(opt.data);
-  const torch::Tensor inputs = data.test.inputs;
+  const torch::Tensor inputs = data.test.to_input(data.test.inputs);
   std::vector<ModelIsometry> models;
   for (const Spec& flag_spec : specs) {
     ModelIsometry m;

@@ -15,15 +15,11 @@ CifarRecords read_cifar(const std::vector<std::string>& paths, CifarKind kind) {
   return {torch::cat(images), torch::cat(labels)};
 }
 
-torch::Tensor normalize_cifar(const torch::Tensor& images, CifarKind kind) {
-  // Per-channel mean and std of the official code (spec §4.2).
-  const auto mean = kind == CifarKind::kCifar10 ? std::vector<float>{0.4914f, 0.4822f, 0.4465f}
-                                                : std::vector<float>{0.5071f, 0.4866f, 0.4409f};
-  const auto stdev = kind == CifarKind::kCifar10 ? std::vector<float>{0.2023f, 0.1994f, 0.2010f}
-                                                 : std::vector<float>{0.2009f, 0.1984f, 0.2023f};
-  const torch::Tensor m = torch::tensor(mean).view({1, 3, 1, 1});
-  const torch::Tensor s = torch::tensor(stdev).view({1, 3, 1, 1});
-  return (images.to(torch::kFloat32) / 255.0 - m) / s;
+void cifar_normalisation(CifarKind kind, std::vector<float>* mean, std::vector<float>* stdev) {
+  *mean = kind == CifarKind::kCifar10 ? std::vector<float>{0.4914f, 0.4822f, 0.4465f}
+                                      : std::vector<float>{0.5071f, 0.4866f, 0.4409f};
+  *stdev = kind == CifarKind::kCifar10 ? std::vector<float>{0.2023f, 0.1994f, 0.2010f}
+                                       : std::vector<float>{0.2009f, 0.1984f, 0.2023f};
 }
 
 }  // namespace nnmass

@@ -53,8 +53,8 @@ Dataset idx_pair(const IdxFiles& files) {
   if (images.size(0) != labels.size(0))
     throw IoError(files.images + ": " + std::to_string(images.size(0)) + " images but " +
                   std::to_string(labels.size(0)) + " labels in " + files.labels);
-  // ToTensor() of the official code: [0, 1], no normalisation.
-  return {images.unsqueeze(1).to(torch::kFloat32).div_(255.0), labels};
+  // Held as pixels; to_input gives ToTensor()'s [0, 1] of the official code, no normalisation.
+  return {images.unsqueeze(1).contiguous(), labels, {}, {}};
 }
 
 // The class count of an MNIST-format folder: the training labels declare it (1 + their largest
@@ -79,12 +79,11 @@ int64_t agreed_classes(const torch::Tensor& train, const std::string& train_path
 Dataset empty_like(const Dataset& like) {
   std::vector<int64_t> shape = like.inputs.sizes().vec();
   shape[0] = 0;
-  return {torch::empty(shape), torch::empty({0}, torch::kInt64)};
+  return {torch::empty(shape, like.inputs.options()), torch::empty({0}, torch::kInt64), like.mean, like.stdev};
 }
 
-// Bytes an image file costs in memory once read: its uint8 data, the float32 copy and a transient
-// float copy while converting.
-constexpr int64_t kBytesPerStoredByte = 1 + 4 + 4;
+// Bytes an image file costs in memory once read: its uint8 data and a transient copy while reading.
+constexpr int64_t kBytesPerStoredByte = 1 + 1;
 
 // Memory preflight of an MNIST-format folder, from the IDX headers alone.
 void check_idx_memory(const IdxFiles& train, const IdxFiles& test, bool need_train) {
@@ -134,8 +133,11 @@ DataSplit load_cifar(const fs::path& dir, CifarKind kind) {
   const CifarRecords tr = read_cifar(train, kind), te = read_cifar(test, kind);
   DataSplit split;
   split.name = kind == CifarKind::kCifar10 ? "cifar10" : "cifar100";
-  split.train = {normalize_cifar(tr.images, kind), tr.labels};
-  split.test = {normalize_cifar(te.images, kind), te.labels};
+  split.train = {tr.images, tr.labels, {}, {}};
+  split.test = {te.images, te.labels, {}, {}};
+  cifar_normalisation(kind, &split.train.mean, &split.train.stdev);
+  split.test.mean = split.train.mean;
+  split.test.stdev = split.train.stdev;
   split.classes = kind == CifarKind::kCifar10 ? 10 : 100;
   split.shape = {3, 32, 32};
   split.augment_crop_flip = true;
@@ -147,8 +149,8 @@ DataSplit load_synthetic(const DataOptions& o) {
   split.name = o.source;
   const SyntheticSet train = make_synthetic(o.source, kSyntheticTrainPerBin, o.num_seg, detail::mix_seed(o.seed, 0));
   const SyntheticSet test = make_synthetic(o.source, kSyntheticTestPerBin, o.num_seg, detail::mix_seed(o.seed, 1));
-  split.train = {train.points, train.labels};
-  split.test = {test.points, test.labels};
+  split.train = {train.points, train.labels, {}, {}};
+  split.test = {test.points, test.labels, {}, {}};
   split.classes = 2;
   split.shape = {2};
   return split;
@@ -156,7 +158,7 @@ DataSplit load_synthetic(const DataOptions& o) {
 
 Dataset take_first(const Dataset& d, int64_t limit) {
   if (limit <= 0 || limit >= d.size()) return d;
-  return {d.inputs.narrow(0, 0, limit).clone(), d.labels.narrow(0, 0, limit).clone()};
+  return {d.inputs.narrow(0, 0, limit).clone(), d.labels.narrow(0, 0, limit).clone(), d.mean, d.stdev};
 }
 
 }  // namespace
@@ -186,6 +188,16 @@ DataSplit load_data(const DataOptions& o) {
   split.train = take_first(split.train, o.limit_train);
   split.test = take_first(split.test, o.limit_test);
   return split;
+}
+
+torch::Tensor Dataset::to_input(const torch::Tensor& rows) const {
+  if (rows.scalar_type() != torch::kUInt8) return rows;
+  const torch::Tensor x = rows.to(torch::kFloat32);
+  if (mean.empty()) return x.div_(255.0);
+  const auto per_channel = [&](const std::vector<float>& v) {
+    return torch::tensor(v).view({1, static_cast<int64_t>(v.size()), 1, 1}).to(rows.device());
+  };
+  return (x / 255.0 - per_channel(mean)) / per_channel(stdev);
 }
 
 torch::Tensor augment_crop_flip(const torch::Tensor& x, int64_t pad, torch::Generator& generator) {

@@ -139,7 +139,7 @@ Network build_and_measure(const SweepRun& run, const SweepConfig& config, const 
     IsometryOptions iso;
     iso.derivative = config.ldi_derivative;
     const int64_t n = std::min<int64_t>(config.ldi_samples, data.test.size());
-    const IsometryResult ldi = measure_isometry(*mlp, data.test.inputs.narrow(0, 0, n), iso);
+    const IsometryResult ldi = measure_isometry(*mlp, data.test.input_slice(0, n), iso);
     r.ldi_mean = ldi.mean;
     r.ldi_std = ldi.std;
   }
@@ -285,6 +285,7 @@ std::vector<std::vector<const SweepRun*>> plan_units(const std::vector<const Swe
     packs.erase(largest);
     split(std::move(group), 2);
   }
+  if (packs.empty()) return units;  // nothing packed (--pack 1): runs in plan order, as always
   units.insert(units.end(), packs.begin(), packs.end());
   std::stable_sort(units.begin(), units.end(), [](const auto& a, const auto& b) { return unit_cost(a) > unit_cost(b); });
   return units;

@@ -46,7 +46,7 @@ std::vector<Evaluation> evaluate_pack(PackedMlp& pack, const Dataset& data, int6
   std::vector<int64_t> correct(K, 0);
   for (int64_t start = 0; start < n; start += batch_size) {
     const int64_t b = std::min(batch_size, n - start);
-    const PackStep s = pack.step({{data.inputs.narrow(0, start, b), data.labels.narrow(0, start, b), 0, K}}, false, true);
+    const PackStep s = pack.step({{data.input_slice(start, b), data.labels.narrow(0, start, b), 0, K}}, false, true);
     for (int64_t i = 0; i < K; ++i) loss[i] += s.loss[i], correct[i] += s.correct[i];
   }
   std::vector<Evaluation> result(K);
@@ -79,7 +79,7 @@ PackTrainResult train_pack(PackedMlp& pack, const std::vector<uint64_t>& seeds, 
       std::vector<PackBatch> step;
       for (size_t g = 0; g < groups.size(); ++g) {
         const torch::Tensor index = orders[g].narrow(0, batch * bs, std::min(bs, n - batch * bs));
-        torch::Tensor x = data.train.inputs.index_select(0, index);
+        torch::Tensor x = data.train.to_input(data.train.inputs.index_select(0, index));
         if (options.augment && x.dim() == 4) x = augment_crop_flip(x, kCropPadding, generators[g]);
         step.push_back({x, data.train.labels.index_select(0, index), groups[g].first, groups[g].count});
       }

@@ -180,14 +180,13 @@ double scheduled_lr(const TrainOptions& o, int epoch) {
 
 Evaluation evaluate(NetworkImpl& network, const Dataset& data, int batch_size, const torch::Device& device) {
   torch::NoGradGuard no_grad;
-  if (const char* e = std::getenv("NNMASS_EVAL_BS_TMP")) batch_size = std::atoi(e);  // TMP
   network.eval();
   double loss_sum = 0;
   int64_t correct = 0;
   const int64_t n = data.size();
   for (int64_t start = 0; start < n; start += batch_size) {
     const int64_t b = std::min<int64_t>(batch_size, n - start);
-    const torch::Tensor x = data.inputs.narrow(0, start, b).to(device);
+    const torch::Tensor x = data.to_input(data.inputs.narrow(0, start, b).to(device));
     const torch::Tensor y = data.labels.narrow(0, start, b).to(device);
     const torch::Tensor logits = network.forward(x);
     loss_sum += torch::nn::functional::cross_entropy(
@@ -228,7 +227,7 @@ TrainResult train(NetworkImpl& network, const DataSplit& data, const TrainOption
     int64_t correct = 0, seen = 0;
     for (int64_t batch = 0; batch < batches; ++batch) {
       const torch::Tensor index = order.narrow(0, batch * bs, std::min(bs, n - batch * bs));
-      torch::Tensor x = inputs.index_select(0, index);
+      torch::Tensor x = data.train.to_input(inputs.index_select(0, index));
       const torch::Tensor y = labels.index_select(0, index);
       if (opt.augment && x.dim() == 4) x = augment_crop_flip(x.cpu(), kCropPadding, generator).to(device);
       optimizer.zero_grad();

@@ -21,7 +21,7 @@ struct CifarRecords {
 // number of records or a label is out of range (parse_cifar's checks).
 CifarRecords read_cifar(const std::vector<std::string>& paths, CifarKind kind);
 
-// Normalises uint8 images to float: (x/255 - mean) / std per channel (spec §4.2 constants).
-torch::Tensor normalize_cifar(const torch::Tensor& images, CifarKind kind);
+// The per-channel mean and std of the official code (spec §4.2): x = (p/255 - mean) / std.
+void cifar_normalisation(CifarKind kind, std::vector<float>* mean, std::vector<float>* stdev);
 
 }  // namespace nnmass

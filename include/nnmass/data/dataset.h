@@ -14,10 +14,18 @@
 
 namespace nnmass {
 
+// Images of 8-bit formats are held as their uint8 pixels (a quarter of float32's memory: one
+// copy per process, shared by every run, pack and job) and become float32 batch by batch.
 struct Dataset {
-  torch::Tensor inputs;  // float32 [N, C, H, W] for images, [N, features] for points
+  torch::Tensor inputs;  // uint8 [N, C, H, W] pixels (IDX, CIFAR), or float32 [N, features] (points)
   torch::Tensor labels;  // int64 [N], values in [0, classes)
+  // How pixels become the network's input: x = (p / 255 - mean[c]) / stdev[c] (CIFAR, spec §4.2),
+  // x = p / 255 when empty (ToTensor, MNIST formats).
+  std::vector<float> mean, stdev;
   int64_t size() const { return labels.size(0); }
+  // The network's float32 input for rows of `inputs` (any device); float rows pass unchanged.
+  torch::Tensor to_input(const torch::Tensor& rows) const;
+  torch::Tensor input_slice(int64_t start, int64_t count) const { return to_input(inputs.narrow(0, start, count)); }
 };
 
 struct DataSplit {
