@@ -123,8 +123,8 @@ inline const DataSplit* fashion_mnist() {
 // The first n_train / n_test samples of Fashion-MNIST (what limit_train / limit_test give).
 inline DataSplit fashion_slice(int64_t n_train, int64_t n_test) {
   DataSplit s = *fashion_mnist();
-  s.train = {s.train.inputs.narrow(0, 0, n_train), s.train.labels.narrow(0, 0, n_train)};
-  s.test = {s.test.inputs.narrow(0, 0, n_test), s.test.labels.narrow(0, 0, n_test)};
+  s.train = {s.train.inputs.narrow(0, 0, n_train), s.train.labels.narrow(0, 0, n_train), {}, {}};
+  s.test = {s.test.inputs.narrow(0, 0, n_test), s.test.labels.narrow(0, 0, n_test), {}, {}};
   return s;
 }
 

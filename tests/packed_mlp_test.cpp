@@ -9,6 +9,7 @@
 #include "nn_test_support.h"
 #include "nnmass/error.h"
 #include "nnmass/nn/packed_mlp.h"
+#include "nnmass/nn/packed_mlp.h"
 #include "nnmass/train/pack_trainer.h"
 
 namespace nnmass {

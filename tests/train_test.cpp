@@ -58,7 +58,7 @@ DataSplit random_split(int64_t n_train, int64_t n_test, std::vector<int64_t> sha
     std::vector<int64_t> full = {n};
     full.insert(full.end(), shape.begin(), shape.end());
     const torch::Tensor x = torch::randn(full, g);
-    return Dataset{x, x.view({n, features}).matmul(w).argmax(1)};
+    return Dataset{x, x.view({n, features}).matmul(w).argmax(1), {}, {}};
   };
   DataSplit d;
   d.name = "random";

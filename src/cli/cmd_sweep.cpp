@@ -15,7 +15,7 @@
 #include "cli/spec_options.h"
 #include "cli/sweep_options.h"
 #include "nnmass/memory.h"
-#include "nnmass/nn/packed_mlp.h"
+#include "nnmass/nn/pack.h"
 #include "nnmass/train/recipe.h"
 #include "nnmass/error.h"
 #include "nnmass/file_io.h"
@@ -89,7 +89,7 @@ void run_sweep_command(SweepCliOptions& o) {
   if (o.pack > 1) {  // an explicit --pack: its packs in flight must fit
     int64_t per_model = 0;
     for (const Spec& s : config.specs)
-      if (s.family == Family::kMlp) per_model = std::max(per_model, PackedMlp::bytes_per_model(s, config.train.batch_size));
+      if (packable(s.family)) per_model = std::max(per_model, pack_bytes_per_model(s, config.train.batch_size));
     check_memory(per_model * o.pack * config.jobs, "--pack " + std::to_string(o.pack) + " with --jobs " +
                                                        std::to_string(config.jobs));
   }
@@ -112,7 +112,7 @@ void run_sweep_command(SweepCliOptions& o) {
   const PackChoice pack = choose_pack_size(runs, config);
   std::cerr << "sweep: " << runs.size() << " runs" << (shard_n > 1 ? " (shard " + o.shard + " of " + std::to_string(all.size()) + ")" : "")
             << " on " << data.name << ", " << config.jobs << " at a time"
-            << (pack.size > 1 ? ", dense MLPs in packs of up to " + std::to_string(pack.size) + " (" + pack.reason + ")"
+            << (pack.size > 1 ? ", dense networks in packs of up to " + std::to_string(pack.size) + " (" + pack.reason + ")"
                               : ", every run alone (" + pack.reason + ")")
             << ", into " << o.db
             << (already ? " (resuming: " + std::to_string(already) + " finished runs in the database)" : "") << "\n";

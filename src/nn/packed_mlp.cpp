@@ -275,15 +275,6 @@ int64_t round_up(int64_t n, int64_t k) { return (n + k - 1) / k * k; }
 
 }  // namespace
 
-std::string pack_key(const Spec& spec) {
-  std::string key = to_string(spec.family) + "|in";
-  for (int64_t d : spec.input) key += ":" + std::to_string(d);
-  key += "|classes:" + std::to_string(spec.classes) + "|" +
-         (spec.activation == Activation::kElu ? "elu" : "relu") + "|cells";
-  for (const Cell& c : spec.cells) key += ":" + std::to_string(c.depth) + "x" + std::to_string(c.width);
-  return key;
-}
-
 PackedMlp::PackedMlp(const std::vector<const DenseMlpImpl*>& models) {
   if (models.empty()) throw SpecError("a pack needs at least one model");
   const Spec& spec = models.front()->spec();

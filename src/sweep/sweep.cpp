@@ -14,7 +14,7 @@
 #include "nnmass/error.h"
 #include "nnmass/mass.h"
 #include "nnmass/memory.h"
-#include "nnmass/nn/packed_mlp.h"
+#include "nnmass/nn/pack.h"
 #include "nnmass/spec_json.h"
 #include "nnmass/train/pack_trainer.h"
 
@@ -114,8 +114,12 @@ namespace {
 constexpr int kMaxAutoPack = 64;            // beyond this the first layer's GEMM gains little
 constexpr int64_t kMaxPackMemory = int64_t{4} << 30;
 
+// Dense MLPs are packed unless --pack 1; regular dense CNNs only on an explicit --pack K > 1:
+// measured on 2 cores, their grouped convolutions are slower than the lone convolutions
+// (bench/pack_cnn.sh), since a CNN's time is arithmetic, not per-operation overhead.
 bool packed(const SweepRun& run, const SweepConfig& config) {
-  return config.pack != 1 && run.spec.family == Family::kMlp && config.train.device == "cpu";
+  if (config.train.device != "cpu" || config.pack == 1 || !packable(run.spec.family)) return false;
+  return run.spec.family == Family::kMlp || config.pack > 1;
 }
 
 void mark_failed(RunRecord& r, const std::exception& e) {
@@ -183,15 +187,13 @@ RunRecord execute_run(const SweepRun& run, const SweepConfig& config, const Data
 std::vector<RunRecord> execute_pack(const std::vector<const SweepRun*>& runs, const SweepConfig& config,
                                     const DataSplit& data, const std::function<void(int, int)>& progress) {
   std::vector<RunRecord> records;
-  std::vector<DenseMlp> models;
+  std::vector<Network> models;
   std::vector<size_t> members;  // records index of each packed model
   std::vector<uint64_t> seeds;
   for (const SweepRun* run : runs) {
     records.push_back(describe(*run, config, data));
     try {
-      auto mlp = std::dynamic_pointer_cast<DenseMlpImpl>(build_and_measure(*run, config, data, records.back()));
-      if (!mlp) throw SpecError("only dense MLPs are packed");
-      models.push_back(mlp);
+      models.push_back(build_and_measure(*run, config, data, records.back()));
       members.push_back(records.size() - 1);
       seeds.push_back(run->seed);
     } catch (const std::exception& e) {
@@ -200,11 +202,9 @@ std::vector<RunRecord> execute_pack(const std::vector<const SweepRun*>& runs, co
   }
   if (!models.empty()) {
     try {
-      std::vector<const DenseMlpImpl*> pointers;
-      for (const DenseMlp& m : models) pointers.push_back(m.get());
-      PackedMlp pack(pointers);
+      std::unique_ptr<Pack> pack = make_pack(models);
       models.clear();  // the pack holds copies of the weights
-      const PackTrainResult result = train_pack(pack, seeds, data, run_options(config, 0), progress);
+      const PackTrainResult result = train_pack(*pack, seeds, data, run_options(config, 0), progress);
       for (size_t j = 0; j < members.size(); ++j) {
         RunRecord& r = records[members[j]];
         r.train_seconds = result.seconds / static_cast<double>(members.size());
@@ -234,7 +234,7 @@ PackChoice choose_pack_size(const std::vector<SweepRun>& runs, const SweepConfig
   }
   int64_t per_model = 0;
   for (const SweepRun& r : runs)
-    if (packed(r, config)) per_model = std::max(per_model, PackedMlp::bytes_per_model(r.spec, config.train.batch_size));
+    if (packed(r, config)) per_model = std::max(per_model, pack_bytes_per_model(r.spec, config.train.batch_size));
   if (per_model == 0) {
     choice.reason = "no dense MLPs to pack";
     return choice;

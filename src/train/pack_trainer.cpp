@@ -40,7 +40,7 @@ std::vector<SeedGroup> seed_groups(const std::vector<uint64_t>& seeds, int64_t m
 
 }  // namespace
 
-std::vector<Evaluation> evaluate_pack(PackedMlp& pack, const Dataset& data, int64_t batch_size) {
+std::vector<Evaluation> evaluate_pack(Pack& pack, const Dataset& data, int64_t batch_size) {
   const int64_t n = data.size(), K = pack.size();
   std::vector<double> loss(K, 0.0);
   std::vector<int64_t> correct(K, 0);
@@ -55,7 +55,7 @@ std::vector<Evaluation> evaluate_pack(PackedMlp& pack, const Dataset& data, int6
   return result;
 }
 
-PackTrainResult train_pack(PackedMlp& pack, const std::vector<uint64_t>& seeds, const DataSplit& data,
+PackTrainResult train_pack(Pack& pack, const std::vector<uint64_t>& seeds, const DataSplit& data,
                            const TrainOptions& options, const PackProgress& progress) {
   validate(options);
   if (options.device != "cpu") throw SpecError("packed training runs on the CPU; use --pack 1 with --device cuda");
@@ -93,7 +93,7 @@ PackTrainResult train_pack(PackedMlp& pack, const std::vector<uint64_t>& seeds, 
     }
     if (progress) progress(epoch + 1, options.epochs);
   }
-  const std::vector<Evaluation> test = evaluate_pack(pack, data.test, 256);
+  const std::vector<Evaluation> test = evaluate_pack(pack, data.test, options.batch_size);
   for (int64_t i = 0; i < K; ++i)
     if (pack.alive(i)) result.runs[i].test = test[i];
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -40,6 +40,8 @@ class DenseCnnImpl : public NetworkImpl {
   DenseCnnImpl(const Spec& spec, const Links& links);
   torch::Tensor forward(torch::Tensor x) override;  // [B, C, H, W]
   std::vector<LayerInfo> layer_table() const override;
+  const Spec& spec() const { return spec_; }
+  const Links& links() const { return links_; }
 
  private:
   Spec spec_;

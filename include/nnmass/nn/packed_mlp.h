@@ -24,44 +24,28 @@
 #include <torch/torch.h>
 
 #include "nnmass/nn/dense_mlp.h"
+#include "nnmass/nn/pack.h"
 
 namespace nnmass {
 
-// The part of a spec that must agree within a pack (family, input, classes, activation, cells'
-// depths and widths): two MLP specs with the same key can be packed.
-std::string pack_key(const Spec& spec);
-
-// One batch of a pack's step, for the models [first, first + count) that share a data order.
-struct PackBatch {
-  torch::Tensor x;       // float [B, features...]
-  torch::Tensor labels;  // int64 [B]
-  int64_t first = 0, count = 0;
-};
-
-// Per-model results of one step.
-struct PackStep {
-  std::vector<double> loss;       // mean cross-entropy of the batch (sum when evaluating)
-  std::vector<int64_t> correct;   // samples whose argmax is the label
-};
-
-class PackedMlp {
+class PackedMlp : public Pack {
  public:
   // Copies the weights and links of `models` (all of one pack_key; SpecError otherwise).
   PackedMlp(const std::vector<const DenseMlpImpl*>& models);
-  int64_t size() const { return static_cast<int64_t>(alive_.size()); }
+  int64_t size() const override { return static_cast<int64_t>(alive_.size()); }
 
   // The packed parameters ([K, out, fan_in] weights and [K, out] biases), to hand to a
   // FlatOptimizer. Their gradients are written (not accumulated) by `step` with gradients.
-  std::vector<torch::Tensor> parameters() const;
+  std::vector<torch::Tensor> parameters() const override;
 
   // Forward (and, with `gradients`, backward) of every live model on its batch. Batches must
   // cover the live models and all have the same size. `sum_loss`: loss[i] is the sum over the
   // batch instead of the mean (evaluation).
-  PackStep step(const std::vector<PackBatch>& batches, bool gradients, bool sum_loss = false);
+  PackStep step(const std::vector<PackBatch>& batches, bool gradients, bool sum_loss = false) override;
 
   // Stops model i (diverged): it is skipped from now on, its weights and gradients set to zero.
-  void stop(int64_t i);
-  bool alive(int64_t i) const { return alive_[i]; }
+  void stop(int64_t i) override;
+  bool alive(int64_t i) const override { return alive_[i]; }
 
   // Writes model i's current weights into a lone module of the same spec and links (tests, export).
   void copy_to(int64_t i, DenseMlpImpl& model) const;

@@ -1,4 +1,4 @@
-// Training a pack (nnmass/nn/packed_mlp.h) in lockstep: every model sees, batch by batch, what its
+// Training a pack (nnmass/nn/pack.h) in lockstep: every model sees, batch by batch, what its
 // lone run would see: the data order of its seed (models that share a seed share each batch),
 // the same learning-rate schedule and the same optimizer arithmetic (one FlatOptimizer over the
 // packed parameters: Adam and SGD are elementwise, so each model's slice evolves as alone). A
@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "nnmass/data/dataset.h"
-#include "nnmass/nn/packed_mlp.h"
+#include "nnmass/nn/pack.h"
 #include "nnmass/train/trainer.h"
 
 namespace nnmass {
@@ -31,10 +31,10 @@ using PackProgress = std::function<void(int epoch, int epochs)>;
 
 // seeds[i]: model i's data-order seed; models of one seed must be adjacent. The recipe's
 // checkpoint, resume and metrics-log fields are not used (a sweep resumes whole runs). CPU only.
-PackTrainResult train_pack(PackedMlp& pack, const std::vector<uint64_t>& seeds, const DataSplit& data,
+PackTrainResult train_pack(Pack& pack, const std::vector<uint64_t>& seeds, const DataSplit& data,
                            const TrainOptions& options, const PackProgress& progress = nullptr);
 
 // Mean loss and accuracy of every live model of the pack on `data` (stopped models: zeros).
-std::vector<Evaluation> evaluate_pack(PackedMlp& pack, const Dataset& data, int64_t batch_size);
+std::vector<Evaluation> evaluate_pack(Pack& pack, const Dataset& data, int64_t batch_size);
 
 }  // namespace nnmass
