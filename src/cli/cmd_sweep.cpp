@@ -35,17 +35,33 @@ nlohmann::json run_json(const RunRecord& r) {
 
 // --dry-run: what the sweep would train, and nothing else (no database, no training).
 void print_plan(const std::vector<SweepRun>& runs, const SweepConfig& config, const DataSplit& data, bool json) {
+  std::vector<const SweepRun*> all;
+  for (const SweepRun& r : runs) all.push_back(&r);
+  const PackChoice pack = choose_pack_size(runs, config);
+  const auto units = plan_units(all, config, pack.size);
   if (json) {
-    nlohmann::json rows = nlohmann::json::array();
+    nlohmann::json rows = nlohmann::json::array(), groups = nlohmann::json::array();
     for (const SweepRun& r : runs) rows.push_back({{"key", r.key}, {"seed", r.seed}, {"spec", spec_to_json(r.spec)}});
-    std::cout << nlohmann::json{{"data", data.name}, {"recipe", recipe_json(config.train)}, {"runs", rows}}.dump(2)
+    for (const auto& unit : units) {
+      nlohmann::json keys = nlohmann::json::array();
+      for (const SweepRun* r : unit) keys.push_back(r->key);
+      groups.push_back(keys);
+    }
+    std::cout << nlohmann::json{{"data", data.name}, {"recipe", recipe_json(config.train)}, {"runs", rows},
+                                {"pack_size", pack.size}, {"pack_reason", pack.reason}, {"units", groups}}.dump(2)
               << "\n";
     return;
   }
+  size_t packs = 0, largest = 0;
+  for (const auto& unit : units) {
+    packs += unit.size() > 1;
+    largest = std::max(largest, unit.size());
+  }
   std::cout << "sweep plan: " << runs.size() << " runs (" << config.specs.size() << " architectures x "
             << config.seeds.size() << " seeds) on " << data.name << ", " << config.train.epochs << " epochs, "
-            << config.train.optimizer << " lr " << config.train.lr << ", batch " << config.train.batch_size
-            << "; nothing trained (--dry-run)\n";
+            << config.train.optimizer << " lr " << config.train.lr << ", batch " << config.train.batch_size << "; "
+            << units.size() << " units of work (" << packs << " packs of up to " << largest << " runs; " << pack.reason
+            << "); nothing trained (--dry-run)\n";
 }
 
 std::string clock_text(double s) {
@@ -168,6 +184,9 @@ void register_sweep(CLI::App& app) {
       "as one row of a SQLite database (one transaction per run). Running the same command again\n"
       "resumes: finished runs are skipped. --shard k/N runs every N-th run from the k-th (0-based),\n"
       "for a cluster job array; each shard writes its own --db and `nnmass report` merges them.\n"
+      "Dense MLPs of one layer structure are trained in packs: up to --pack K runs (default: chosen\n"
+      "from a memory budget, printed on the first line) in lockstep as one computation, each with\n"
+      "the weights, links and batches of its lone run; --pack 1 trains every run alone.\n"
       "Examples:\n"
       "  nnmass sweep --family mlp --width 8 --depth 16,24,32 --tc 0,4,8,12 --seeds 0,1,2 --epochs 3\n"
       "  nnmass sweep --grid examples/demo-sweep.json --db runs/demo.sqlite\n"

@@ -246,7 +246,9 @@ PackChoice choose_pack_size(const std::vector<SweepRun>& runs, const SweepConfig
   }
   const int64_t per_job = budget / std::max(1, config.jobs);
   choice.size = static_cast<int>(std::clamp<int64_t>(per_job / per_model, 1, kMaxAutoPack));
-  choice.reason = "auto: at most " + std::to_string(kMaxAutoPack) + ", " + gib_text(per_model) +
+  char per_run[32];
+  std::snprintf(per_run, sizeof per_run, "%.1f MiB", static_cast<double>(per_model) / (1 << 20));
+  choice.reason = "auto: at most " + std::to_string(kMaxAutoPack) + ", " + per_run +
                   " per run, " + gib_text(budget) + " budget over " + std::to_string(std::max(1, config.jobs)) +
                   " job(s)";
   return choice;
