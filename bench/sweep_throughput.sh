@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sweep throughput: a small real sweep (12 width-8 MLPs on Fashion-MNIST, 1 epoch each) run with
+# Sweep throughput of lone runs (--pack 1): a small real sweep (12 width-8 MLPs on Fashion-MNIST,
+# 1 epoch each, every run alone; bench/pack_throughput.sh measures packs) run with
 # --jobs 1 and --jobs 2 in the same run; prints runs per hour and the training FLOP/s achieved
 # (3 x forward FLOPs per training sample, + forward FLOPs per test sample) against the machine's
 # float32 GEMM peak measured in the same run (bench_peak).
@@ -15,7 +16,7 @@ trap 'rm -rf "$tmp"' EXIT
 "$build/bench/bench_peak" > "$tmp/peak"
 for jobs in 1 2; do
   /usr/bin/time -f '%e' -o "$tmp/wall_$jobs" "$build/nnmass" sweep --family mlp --width 8 --depth 16,24,32 \
-    --tc 0,4,8,12 --seeds 0 --epochs 1 --jobs "$jobs" --db "$tmp/sweep_$jobs.sqlite" > /dev/null 2>&1
+    --tc 0,4,8,12 --seeds 0 --epochs 1 --pack 1 --jobs "$jobs" --db "$tmp/sweep_$jobs.sqlite" > /dev/null 2>&1
   "$build/nnmass" report "$tmp/sweep_$jobs.sqlite" --out "$tmp/report_$jobs" --no-plots > /dev/null
 done
 /usr/bin/python3 - "$tmp" <<'PY'
