@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "nn_test_support.h"
+#include "pack_test_support.h"
 #include "nnmass/error.h"
 #include "nnmass/nn/packed_dense_cnn.h"
 #include "nnmass/train/pack_trainer.h"
@@ -19,10 +20,7 @@ using test::cnn_spec;
 // ||a - b|| / ||b||, with ||b|| floored at 1e-2: the BN after layer 1 of a cell feeds only
 // BatchNorms, so its scale and shift have zero gradient and hold nothing but rounding noise
 // (~1e-9 under SGD), of which a relative difference means nothing.
-double relative(const torch::Tensor& a, const torch::Tensor& b) {
-  const double nb = b.norm().item<double>(), d = (a - b).norm().item<double>();
-  return d / std::max(nb, 1e-2);
-}
+double relative(const torch::Tensor& a, const torch::Tensor& b) { return test::relative_difference(a, b, 1e-2); }
 
 DenseCnn build(const Spec& spec, uint64_t seed) {
   const Links links = draw_links(spec, seed);
@@ -32,23 +30,7 @@ DenseCnn build(const Spec& spec, uint64_t seed) {
 }
 
 // 8x8 one-channel images whose class is a fixed random projection of the pixels.
-DataSplit make_images(int64_t train, int64_t test) {
-  torch::manual_seed(5);
-  const torch::Tensor w = torch::randn({64, 3});
-  const auto split = [&](int64_t n) {
-    Dataset d;
-    d.inputs = torch::randn({n, 1, 8, 8});
-    d.labels = d.inputs.view({n, 64}).matmul(w).argmax(1);
-    return d;
-  };
-  DataSplit data;
-  data.name = "test-images";
-  data.train = split(train);
-  data.test = split(test);
-  data.classes = 3;
-  data.shape = {1, 8, 8};
-  return data;
-}
+DataSplit make_images(int64_t train, int64_t test) { return test::projection_data({1, 8, 8}, train, test, 5); }
 
 Spec spec_with(int tc, Head head) { return cnn_spec(Family::kCnn, {1, 8, 8}, {{4, 4, tc}, {3, 5, tc}}, head, LinkPool::kPaper, 3); }
 

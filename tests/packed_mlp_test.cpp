@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "nn_test_support.h"
+#include "pack_test_support.h"
 #include "nnmass/error.h"
 #include "nnmass/nn/packed_mlp.h"
 #include "nnmass/nn/packed_mlp.h"
@@ -17,11 +18,7 @@ namespace {
 
 using test::mlp_spec;
 
-// ||a - b|| / ||b|| (0 when both are 0).
-double relative(const torch::Tensor& a, const torch::Tensor& b) {
-  const double nb = b.norm().item<double>(), d = (a - b).norm().item<double>();
-  return nb == 0 ? d : d / nb;
-}
+double relative(const torch::Tensor& a, const torch::Tensor& b) { return test::relative_difference(a, b); }
 
 DenseMlp build(const Spec& spec, uint64_t seed, double gaussian_sigma = 0) {
   const Links links = draw_links(spec, seed);
@@ -35,23 +32,7 @@ DenseMlp build(const Spec& spec, uint64_t seed, double gaussian_sigma = 0) {
 }
 
 // A small learnable data set: 12 features, 3 classes from a fixed random projection.
-DataSplit make_data(int64_t train, int64_t test) {
-  torch::manual_seed(7);
-  const torch::Tensor w = torch::randn({12, 3});
-  const auto split = [&](int64_t n) {
-    Dataset d;
-    d.inputs = torch::randn({n, 12});
-    d.labels = d.inputs.matmul(w).argmax(1);
-    return d;
-  };
-  DataSplit data;
-  data.name = "test-projection";
-  data.train = split(train);
-  data.test = split(test);
-  data.classes = 3;
-  data.shape = {12};
-  return data;
-}
+DataSplit make_data(int64_t train, int64_t test) { return test::projection_data({12}, train, test, 7); }
 
 std::vector<const DenseMlpImpl*> pointers(const std::vector<DenseMlp>& models) {
   std::vector<const DenseMlpImpl*> p;
