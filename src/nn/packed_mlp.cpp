@@ -33,6 +33,7 @@ typedef int32_t IVec __attribute__((vector_size(64)));
 NNMASS_INLINE Vec load(const float* p) { return *reinterpret_cast<const Vec*>(p); }
 NNMASS_INLINE void store(float* p, Vec v) { *reinterpret_cast<Vec*>(p) = v; }
 NNMASS_INLINE Vec splat(float x) { return Vec{} + x; }
+typedef float UnalignedVec __attribute__((vector_size(64), aligned(4)));
 
 // exp(x) - 1 and exp(x) for x <= 0 in plain arithmetic, so that loops calling them vectorise
 // (std::exp does not): Cody-Waite reduction x = n ln2 + r and Cephes' degree-7 polynomial, ~1 ulp.
@@ -105,22 +106,36 @@ NNMASS_INLINE void activate_rows(const ModelBuffers& m, int64_t row, int64_t cou
   }
 }
 
-// out[j][lane] = bias[j] + sum_f weight[j][f] * src[rows[f]][lane] for OB outputs.
-template <int OB>
-NNMASS_INLINE void forward_block(const KernelLayer& L, int64_t o, const float* src, int64_t lanes, float* out) {
-  for (int64_t c = 0; c < lanes; c += kLane) {
-    Vec acc[OB];
-    for (int j = 0; j < OB; ++j) acc[j] = Vec{} + L.bias[o + j];
-    for (int64_t f = 0; f < L.fan; ++f) {
-      const Vec in = load(src + L.rows[f] * lanes + c);
-      for (int j = 0; j < OB; ++j) acc[j] += L.weight[(o + j) * L.fan_max + f] * in;
+// out[j][lane] = bias[j] + sum_f weight[j][f] * src[rows[f]][lane] for OB outputs and NC
+// chunks of 16 lanes at once (two chunks halve the weight loads per multiply-add).
+template <int OB, int NC>
+NNMASS_INLINE void forward_chunks(const KernelLayer& L, int64_t o, const float* src, int64_t lanes, int64_t c,
+                                  float* out) {
+  Vec acc[OB][NC];
+  for (int j = 0; j < OB; ++j)
+    for (int n = 0; n < NC; ++n) acc[j][n] = Vec{} + L.bias[o + j];
+  for (int64_t f = 0; f < L.fan; ++f) {
+    const float* row = src + L.rows[f] * lanes + c;
+    Vec in[NC];
+    for (int n = 0; n < NC; ++n) in[n] = load(row + n * kLane);
+    for (int j = 0; j < OB; ++j) {
+      const float w = L.weight[(o + j) * L.fan_max + f];
+      for (int n = 0; n < NC; ++n) acc[j][n] += w * in[n];
     }
-    for (int j = 0; j < OB; ++j) store(out + (o + j) * lanes + c, acc[j]);
   }
+  for (int j = 0; j < OB; ++j)
+    for (int n = 0; n < NC; ++n) store(out + (o + j) * lanes + c + n * kLane, acc[j][n]);
 }
 
-// For input column f: tmp[lane] += sum_j W[j][f] dH[j][lane], and dW[j][f] = sum_lane dH[j] in.
 template <int OB>
+NNMASS_INLINE void forward_block(const KernelLayer& L, int64_t o, const float* src, int64_t lanes, float* out) {
+  int64_t c = 0;
+  for (; c + 2 * kLane <= lanes; c += 2 * kLane) forward_chunks<OB, 2>(L, o, src, lanes, c, out);
+  if (c < lanes) forward_chunks<OB, 1>(L, o, src, lanes, c, out);
+}
+
+// For input column f: dW[j][f] = sum_lane dH[j] in and, if kInputGrad, tmp[lane] += sum_j W[j][f] dH[j][lane].
+template <int OB, bool kInputGrad>
 NNMASS_INLINE void backward_block(const KernelLayer& L, int64_t o, int64_t f, const float* dh, const float* in,
                                   int64_t lanes, float* tmp) {
   Vec dw[OB];
@@ -128,18 +143,42 @@ NNMASS_INLINE void backward_block(const KernelLayer& L, int64_t o, int64_t f, co
   for (int j = 0; j < OB; ++j) dw[j] = Vec{}, w[j] = L.weight[(o + j) * L.fan_max + f];
   for (int64_t c = 0; c < lanes; c += kLane) {
     const Vec x = load(in + c);
-    Vec t = load(tmp + c);
+    Vec t = kInputGrad ? load(tmp + c) : Vec{};
     for (int j = 0; j < OB; ++j) {
       const Vec h = load(dh + (o + j) * lanes + c);
-      t += w[j] * h;
+      if (kInputGrad) t += w[j] * h;
       dw[j] += h * x;
     }
-    store(tmp + c, t);
+    if (kInputGrad) store(tmp + c, t);
   }
   for (int j = 0; j < OB; ++j) {
     float s = 0;
     for (int l = 0; l < kLane; ++l) s += dw[j][l];
     L.weight_grad[(o + j) * L.fan_max + f] = s;
+  }
+}
+
+// The external layer's weight gradient for OB outputs, dW[j][f] = sum_b dH[j][b] x[b][f], vectorised
+// over f from the batch in its own layout ([batch][features rounded up to 16]): no horizontal sums,
+// which would otherwise cost more than the multiply-adds for a 784-wide layer.
+template <int OB>
+NNMASS_INLINE void external_weight_grad(const KernelLayer& L, int64_t o, const float* dh, int64_t lanes,
+                                        const float* x, int64_t batch, int64_t stride) {
+  for (int64_t f = 0; f < L.fan; f += kLane) {
+    Vec acc[OB];
+    for (int j = 0; j < OB; ++j) acc[j] = Vec{};
+    for (int64_t b = 0; b < batch; ++b) {
+      const Vec xv = load(x + b * stride + f);
+      for (int j = 0; j < OB; ++j) acc[j] += dh[(o + j) * lanes + b] * xv;
+    }
+    for (int j = 0; j < OB; ++j) {
+      float* target = L.weight_grad + (o + j) * L.fan_max + f;
+      if (f + kLane <= L.fan) {
+        *reinterpret_cast<UnalignedVec*>(target) = acc[j];
+      } else {
+        for (int64_t l = 0; l < L.fan - f; ++l) target[l] = acc[j][l];
+      }
+    }
   }
 }
 
@@ -153,29 +192,23 @@ NNMASS_INLINE void forward_layer(const KernelLayer& L, const float* src, int64_t
   if (o < L.out) forward_block<1>(L, o, src, lanes, out);
 }
 
+template <bool kInputGrad>
 NNMASS_INLINE void backward_column(const KernelLayer& L, int64_t f, const float* dh, const float* in, int64_t lanes,
                                    float* tmp) {
   int64_t o = 0;
-  for (; o + 8 <= L.out; o += 8) backward_block<8>(L, o, f, dh, in, lanes, tmp);
-  if (o + 4 <= L.out) backward_block<4>(L, o, f, dh, in, lanes, tmp), o += 4;
-  if (o + 2 <= L.out) backward_block<2>(L, o, f, dh, in, lanes, tmp), o += 2;
-  if (o < L.out) backward_block<1>(L, o, f, dh, in, lanes, tmp);
+  for (; o + 8 <= L.out; o += 8) backward_block<8, kInputGrad>(L, o, f, dh, in, lanes, tmp);
+  if (o + 4 <= L.out) backward_block<4, kInputGrad>(L, o, f, dh, in, lanes, tmp), o += 4;
+  if (o + 2 <= L.out) backward_block<2, kInputGrad>(L, o, f, dh, in, lanes, tmp), o += 2;
+  if (o < L.out) backward_block<1, kInputGrad>(L, o, f, dh, in, lanes, tmp);
 }
 
-// The forward pass of one model. `pre`: the external layer's GEMM output, [out][batch].
+// The forward pass of one model. `input`: its batch, transposed, [features][lanes] (zero lanes
+// past the batch).
 NNMASS_CLONES void forward_model(const std::vector<KernelLayer>& layers, const ModelBuffers& m, bool elu,
-                                 const float* pre, int64_t batch) {
+                                 const float* input) {
   for (const KernelLayer& L : layers) {
     float* out = m.value + L.out_row * m.lanes;
-    if (L.external) {  // bias added here; padding lanes 0
-      for (int64_t o = 0; o < L.out; ++o) {
-        for (int64_t b = 0; b < batch; ++b) out[o * m.lanes + b] = pre[o * batch + b] + L.bias[o];
-        std::fill(out + o * m.lanes + batch, out + (o + 1) * m.lanes, 0.0f);
-      }
-    } else {
-      const float* src = L.phi_in ? m.phi : m.value;
-      forward_layer(L, src, m.lanes, out);
-    }
+    forward_layer(L, L.external ? input : L.phi_in ? m.phi : m.value, m.lanes, out);
     if (L.phi_out) {  // h = phi(L z): the value stored is the activation
       const int64_t n = L.out * m.lanes;
       for (int64_t j = 0; j < n; j += kLane) store(out + j, phi(load(out + j), elu));
@@ -230,10 +263,10 @@ NNMASS_CLONES void cross_entropy(const ModelBuffers& m, int64_t row, int64_t cla
 }
 
 // The backward pass of one model (gradient plane already holds d(loss)/d(logits)): weight and
-// bias gradients of every layer; for the external layer its bias gradient and, into `dpre`
-// ([out][batch]), the gradient of its pre-activations (its weight gradient is one GEMM later).
+// bias gradients of every layer (the external layer's input, the batch, gets none). `rows_input`:
+// the batch as [batch][stride] floats, stride = features rounded up to 16.
 NNMASS_CLONES void backward_model(const std::vector<KernelLayer>& layers, const ModelBuffers& m, bool elu,
-                                  float* tmp, float* dpre, int64_t batch) {
+                                  float* tmp, const float* rows_input, int64_t batch, int64_t stride) {
   for (auto it = layers.rbegin(); it != layers.rend(); ++it) {
     const KernelLayer& L = *it;
     float* dh = m.grad + L.out_row * m.lanes;
@@ -242,24 +275,22 @@ NNMASS_CLONES void backward_model(const std::vector<KernelLayer>& layers, const 
       const float* h = m.value + L.out_row * m.lanes;
       for (int64_t j = 0; j < n; ++j) dh[j] *= h[j] > 0 ? 1.0f : (elu ? h[j] + 1.0f : 0.0f);
     }
-    if (L.external) {
-      for (int64_t o = 0; o < L.out; ++o) {
-        float s = 0;
-        for (int64_t b = 0; b < batch; ++b) s += dpre[o * batch + b] = dh[o * m.lanes + b];
-        L.bias_grad[o] = s;
-      }
-      continue;
-    }
     for (int64_t o = 0; o < L.out; ++o) {
       float s = 0;
       for (int64_t b = 0; b < m.lanes; ++b) s += dh[o * m.lanes + b];
       L.bias_grad[o] = s;
     }
+    if (L.external) {
+      int64_t o = 0;
+      for (; o + 8 <= L.out; o += 8) external_weight_grad<8>(L, o, dh, m.lanes, rows_input, batch, stride);
+      for (; o < L.out; ++o) external_weight_grad<1>(L, o, dh, m.lanes, rows_input, batch, stride);
+      continue;
+    }
     const float* src = L.phi_in ? m.phi : m.value;
     for (int64_t f = 0; f < L.fan; ++f) {
       const int64_t r = L.rows[f];
       std::fill(tmp, tmp + m.lanes, 0.0f);
-      backward_column(L, f, dh, src + r * m.lanes, m.lanes, tmp);
+      backward_column<true>(L, f, dh, src + r * m.lanes, m.lanes, tmp);
       float* g = m.grad + r * m.lanes;
       if (L.phi_in) {
         const float* d = m.derivative + r * m.lanes;
@@ -308,6 +339,7 @@ PackedMlp::PackedMlp(const std::vector<const DenseMlpImpl*>& models) {
         const auto add = [&](int64_t first, int64_t count) {
           for (int64_t j = 0; j < count; ++j) rows.push_back(static_cast<int32_t>(first + j));
         };
+        if (L.external) add(0, features_);  // rows of the transposed batch
         if (k == 0 && c > 0) add(out_row[c - 1].back(), spec.cells[c - 1].width);
         if (k == 1) add(out_row[c][0], cell.width);
         if (k >= 2) {
@@ -317,7 +349,6 @@ PackedMlp::PackedMlp(const std::vector<const DenseMlpImpl*>& models) {
         L.fan_max = std::max<int64_t>(L.fan_max, rows.size());
         L.rows.push_back(std::move(rows));
       }
-      if (L.external) L.fan_max = features_;
       L.weight = torch::zeros({K, L.out, L.fan_max});
       L.bias = torch::zeros({K, L.out});
       for (int64_t i = 0; i < K; ++i) {
@@ -357,24 +388,28 @@ PackStep PackedMlp::step(const std::vector<PackBatch>& batches, bool gradients, 
   }
   if (covered != K) throw SpecError("the batches of a pack step must cover its models");
   reserve(round_up(B, kLane));
-  const Layer& first = layers_.front();
-  const int64_t w0 = first.out;
-  // The first layer of every model that shares a batch: one GEMM, [count * w0, in] x [in, B].
-  first_out_ = torch::empty({K * w0, B});
-  std::vector<torch::Tensor> inputs, labels(K);
+  // Each batch transposed once, [features][lanes], for the models that share it: the first
+  // layer runs in the same per-model kernels as the others, so a model's numbers never depend
+  // on how many models share its pack (a sweep resumed after a kill is bit-identical).
+  std::vector<torch::Tensor> transposed, padded, labels(K);
+  std::vector<const float*> input(K), rows_input(K);
+  const int64_t stride = round_up(features_, kLane);
   for (const PackBatch& p : batches) {
-    const torch::Tensor x = p.x.reshape({B, -1}).to(torch::kFloat32).contiguous();
+    const torch::Tensor x = p.x.reshape({B, -1}).to(torch::kFloat32);
     if (x.size(1) != features_)
       throw SpecError("input has " + std::to_string(x.size(1)) + " features per sample, the MLP expects " +
                       std::to_string(features_));
-    inputs.push_back(x);
-    torch::Tensor out = first_out_.narrow(0, p.first * w0, p.count * w0);
-    at::mm_out(out,
-               first.weight.view({K * w0, features_}).narrow(0, p.first * w0, p.count * w0), x.t());
+    transposed.push_back(torch::zeros({features_, lanes_}));
+    transposed.back().narrow(1, 0, B).copy_(x.t());
+    padded.push_back(torch::zeros({B, stride}));  // a fresh allocation: 64-byte aligned rows
+    padded.back().narrow(1, 0, features_).copy_(x);
     const torch::Tensor y = p.labels.to(torch::kInt64).contiguous();
-    for (int64_t i = p.first; i < p.first + p.count; ++i) labels[i] = y;
+    for (int64_t i = p.first; i < p.first + p.count; ++i) {
+      labels[i] = y;
+      input[i] = transposed.back().data_ptr<float>();
+      rows_input[i] = padded.back().data_ptr<float>();
+    }
   }
-  if (gradients) first_grad_ = torch::zeros({K * w0, B});
   PackStep result;
   result.loss.assign(K, 0.0);
   result.correct.assign(K, 0);
@@ -400,24 +435,16 @@ PackStep PackedMlp::step(const std::vector<PackBatch>& batches, bool gradients, 
                       static_cast<int64_t>(L.rows[i].size()), L.fan_max, L.out, L.out_row, L.external, L.phi_in,
                       L.phi_out, L.logits});
       }
-      forward_model(kl, m, elu, first_out_.data_ptr<float>() + i * w0 * B, B);
+      forward_model(kl, m, elu, input[i]);
       if (gradients) std::fill(m.grad, m.grad + plane, 0.0f);
       const Layer& last = layers_.back();
       cross_entropy(m, last.out_row, last.out, labels[i].data_ptr<int64_t>(), B, sum_loss ? 0.0f : grad_scale, tmp + lanes,
                     &result.loss[i], &result.correct[i]);
       if (!sum_loss) result.loss[i] /= static_cast<double>(B);
       if (!gradients) continue;
-      backward_model(kl, m, elu, tmp, first_grad_.data_ptr<float>() + i * w0 * B, B);
+      backward_model(kl, m, elu, tmp, rows_input[i], B, stride);
     }
   });
-  if (gradients) {  // the first layer's weight gradients: one GEMM per batch, [count * w0, B] x [B, in]
-    const torch::Tensor grad = first.weight.grad().view({K * w0, features_});
-    for (size_t g = 0; g < batches.size(); ++g) {
-      const PackBatch& p = batches[g];
-      torch::Tensor out = grad.narrow(0, p.first * w0, p.count * w0);
-      at::mm_out(out, first_grad_.narrow(0, p.first * w0, p.count * w0), inputs[g]);
-    }
-  }
   return result;
 }
 
@@ -457,8 +484,8 @@ int64_t PackedMlp::bytes_per_model(const Spec& spec, int64_t batch) {
     fan = cell.width;
   }
   const int64_t lanes = round_up(batch, kLane);
-  // four planes; weights, gradients and two optimizer moments; the first layer's GEMM in and out
-  return int64_t{4} * (4 * rows * lanes + 4 * params + 2 * spec.cells.front().width * batch);
+  // four planes; weights, gradients and two optimizer moments
+  return int64_t{4} * (4 * rows * lanes + 4 * params);  // the transposed batch is shared
 }
 
 }  // namespace nnmass

@@ -1,10 +1,9 @@
 // A pack: K DenseNet-type MLPs of one layer structure (same cells' depths and widths, input,
 // classes and activation; t_c and links may differ) trained in lockstep as one computation.
 //
-// Why: a width-8 MLP is bound by per-operation overhead, not arithmetic. In a pack, the first
-// layer of all K models is one GEMM over the shared batch (per data order), and every later layer
-// of every model runs in one hand-vectorised loop nest with no autograd and no dispatch, so the
-// machine computes instead of dispatching.
+// Why: a width-8 MLP is bound by per-operation overhead, not arithmetic. In a pack, every layer
+// of every model runs in one hand-vectorised loop nest (the batch transposed once per data order
+// and shared), with no autograd and no dispatch, so the machine computes instead of dispatching.
 //
 // How results stay those of the lone runs: the pack is built from K lone networks (their
 // initial weights and links as `build_network` made them) and copies their weights; each model's
@@ -72,7 +71,6 @@ class PackedMlp : public Pack {
   std::vector<Layer> layers_;
   std::vector<bool> alive_;
   torch::Tensor buffers_;  // [K, 4, rows, lanes]: values, phi(values), phi'(values), gradients
-  torch::Tensor first_out_, first_grad_;  // [K * w0, B]: the first layer's GEMM output and its gradient
 };
 
 }  // namespace nnmass
