@@ -109,11 +109,15 @@ void run_sweep_command(SweepCliOptions& o) {
     check_memory(per_model * o.pack * config.jobs, "--pack " + std::to_string(o.pack) + " with --jobs " +
                                                        std::to_string(config.jobs));
   }
-  int threads = o.threads;  // parallel runs each get one thread; one run alone gets what its size needs
+  // Parallel jobs each get one thread; one job alone gets every core for a pack (its models run
+  // in parallel) and for a network large enough to use them.
+  int threads = o.threads;
   if (threads == 0) {
     threads = 1;
     for (const Spec& s : config.specs)
-      if (config.jobs == 1 && choose_threads(0, s, config.train.batch_size) == 0) threads = 0;
+      if (config.jobs == 1 && (choose_threads(0, s, config.train.batch_size) == 0 ||
+                               (s.family == Family::kMlp && config.pack != 1)))
+        threads = 0;
   }
   set_torch_threads(threads);
 
