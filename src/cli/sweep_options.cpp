@@ -21,8 +21,8 @@ void declare_sweep_options(SweepCliOptions& o) {
   t.add("shard", &o.shard, "Run the k-th of N slices: k/N, 0 <= k < N");
   t.add("jobs", &o.jobs, 0, 1024, "Packs (or lone runs) trained at once (0: one per core)");
   t.add("pack", &o.pack, 0, 4096,
-        "Most runs trained in lockstep as one computation (dense MLPs of one layer structure; "
-        "same results as alone); 1: every run alone; 0: automatic, from a memory budget");
+        "Most runs trained in lockstep as one computation (dense MLPs of one layer structure; their "
+        "results equal the lone runs' up to float rounding); 1: every run alone; 0: automatic, from a memory budget");
   add_threads_option(t, &o.threads);
   t.add_flag("dry-run", &o.dry_run, "Check everything and print the planned runs; train nothing").in_grid = false;
   add_json_option(t, &o.json);
