@@ -312,5 +312,54 @@ TEST(Statistics, AgreesWithIndependentImplementations) {
   }
 }
 
+// Bootstrap intervals: reproducible (a fixed seed), around the point estimate for a noisy linear
+// relation, degenerate at [1, 1] for a perfect monotone one, NaN below 3 pairs, narrower with more
+// data, and refusing a bad level.
+TEST(Statistics, BootstrapIntervals) {
+  std::vector<double> x, y;
+  uint64_t state = 42;
+  const auto noise = [&] {  // a small LCG: deterministic noise in [-0.5, 0.5)
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<double>(state >> 11) / 9007199254740992.0 - 0.5;
+  };
+  for (int i = 0; i < 60; ++i) {
+    x.push_back(i);
+    y.push_back(i / 60.0 + 0.6 * noise());
+  }
+  const Correlations c = correlate(x, y);
+  const CorrelationIntervals ci = bootstrap_intervals(x, y);
+  EXPECT_EQ(ci.resamples, 1000);
+  for (const auto& [point, in] : {std::pair{c.r2, ci.r2}, {c.pearson, ci.pearson}, {c.spearman, ci.spearman},
+                                  {c.kendall, ci.kendall}}) {
+    EXPECT_LT(in.lo, point);
+    EXPECT_GT(in.hi, point);
+    EXPECT_LT(in.hi - in.lo, 0.6);
+  }
+  const CorrelationIntervals again = bootstrap_intervals(x, y);
+  EXPECT_EQ(again.spearman.lo, ci.spearman.lo);
+  EXPECT_EQ(again.kendall.hi, ci.kendall.hi);
+  EXPECT_NE(bootstrap_intervals(x, y, 1000, 0.95, 7).spearman.lo, ci.spearman.lo);  // the seed matters
+  // Four times the data: a narrower interval.
+  std::vector<double> x4, y4;
+  for (int i = 0; i < 240; ++i) {
+    x4.push_back(i);
+    y4.push_back(i / 240.0 + 0.6 * noise());
+  }
+  const CorrelationIntervals wide = ci, narrow = bootstrap_intervals(x4, y4);
+  EXPECT_LT(narrow.pearson.hi - narrow.pearson.lo, wide.pearson.hi - wide.pearson.lo);
+  // Perfect monotone relation: every resample is perfectly ranked.
+  std::vector<double> sq;
+  for (double v : x) sq.push_back(v * v);
+  const CorrelationIntervals perfect = bootstrap_intervals(x, sq);
+  EXPECT_EQ(perfect.spearman.lo, 1.0);
+  EXPECT_EQ(perfect.kendall.hi, 1.0);
+  EXPECT_TRUE(std::isnan(bootstrap_intervals({1, 2}, {3, 4}).pearson.lo));
+  EXPECT_THROW(bootstrap_intervals(x, y, 100, 1.5), Error);
+  // Large samples: fewer resamples (Kendall is n^2 per resample): 2e8 / 700^2 = 408.
+  std::vector<double> big(700);
+  std::iota(big.begin(), big.end(), 0.0);
+  EXPECT_EQ(bootstrap_intervals(big, big).resamples, 408);
+}
+
 }  // namespace
 }  // namespace nnmass

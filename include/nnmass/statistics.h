@@ -1,9 +1,11 @@
 // Statistics for "does X predict accuracy?": the R^2 of a least-squares line, Pearson's r,
-// Spearman's rho (average ranks for ties) and Kendall's tau-b (tie-corrected). Torch-free.
+// Spearman's rho (average ranks for ties) and Kendall's tau-b (tie-corrected), each with a
+// percentile-bootstrap confidence interval over the (x, y) pairs. Torch-free.
 // Every function needs at least two points; a constant sample has no defined correlation, and
 // the functions return NaN for it rather than a made-up number.
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 namespace nnmass {
@@ -23,5 +25,23 @@ double kendall_tau_b(const std::vector<double>& x, const std::vector<double>& y)
 // Ranks 1..n, ties get the mean of the ranks they span.
 std::vector<double> average_ranks(const std::vector<double>& v);
 Correlations correlate(const std::vector<double>& x, const std::vector<double>& y);
+
+// A confidence interval; NaN ends where it is not defined (fewer than 3 pairs, constant samples).
+struct Interval {
+  double lo = 0, hi = 0;
+};
+
+struct CorrelationIntervals {
+  Interval r2, pearson, spearman, kendall;
+  int resamples = 0;   // bootstrap resamples drawn
+  double level = 0.95;
+};
+
+// Percentile bootstrap: `resamples` resamples of the n pairs with replacement (the library's own
+// PRNG from `seed`, so a report is reproducible everywhere), each statistic's (1 - level) / 2 and
+// (1 + level) / 2 quantiles over the resamples where it is defined. Kendall's tau-b costs n^2 per
+// resample: above n^2 x resamples = 2e8 the resamples are reduced (at least 200) and say so.
+CorrelationIntervals bootstrap_intervals(const std::vector<double>& x, const std::vector<double>& y,
+                                         int resamples = 1000, double level = 0.95, uint64_t seed = 0x5eed);
 
 }  // namespace nnmass

@@ -28,12 +28,19 @@ std::string num(double v, int decimals) { return std::isnan(v) ? "-" : fixed(v, 
 
 nlohmann::json number_or_null(double v) { return std::isnan(v) ? nlohmann::json() : nlohmann::json(v); }
 
+nlohmann::json interval_json(const Interval& i) {
+  return nlohmann::json::array({number_or_null(i.lo), number_or_null(i.hi)});
+}
+
 nlohmann::json to_json(const std::vector<PredictorStats>& stats, const ReportFiles& files, size_t runs) {
   nlohmann::json predictors = nlohmann::json::array();
   for (const PredictorStats& s : stats)
     predictors.push_back({{"predictor", s.predictor}, {"n", s.c.n}, {"r2", number_or_null(s.c.r2)},
                           {"pearson", number_or_null(s.c.pearson)}, {"spearman", number_or_null(s.c.spearman)},
-                          {"kendall", number_or_null(s.c.kendall)}});
+                          {"kendall", number_or_null(s.c.kendall)},
+                          {"ci95", {{"r2", interval_json(s.ci.r2)}, {"pearson", interval_json(s.ci.pearson)},
+                                    {"spearman", interval_json(s.ci.spearman)}, {"kendall", interval_json(s.ci.kendall)},
+                                    {"resamples", s.ci.resamples}}}});
   return {{"runs", runs}, {"predictors", predictors}, {"markdown", files.markdown}, {"plots", files.plots},
           {"csv", files.csv}};
 }
@@ -51,10 +58,11 @@ void run_report(ReportCliOptions& o) {
     return;
   }
   if (!o.csv.empty()) std::cout << "runs table: " << o.csv << " (" << runs.size() << " rows)\n";
-  Table table({"predictor", "n", "R²", "Pearson", "Spearman", "Kendall τ-b"});
+  Table table({"predictor", "n", "R²", "Pearson", "Spearman", "Kendall τ-b", "Spearman 95 % CI"});
   for (const PredictorStats& s : stats)
     table.add_row({s.predictor, std::to_string(s.c.n), num(s.c.r2, 3), num(s.c.pearson, 3), num(s.c.spearman, 3),
-                   num(s.c.kendall, 3)});
+                   num(s.c.kendall, 3),
+                   std::isnan(s.ci.spearman.lo) ? "-" : "[" + num(s.ci.spearman.lo, 2) + ", " + num(s.ci.spearman.hi, 2) + "]"});
   std::cout << "test accuracy against each predictor, all runs:\n\n" << table.render() << "\nreport: " << files.markdown
             << "\nplots:  " << files.plots.size() << " files in " << o.report.out_dir << "/plots/\nruns:   " << files.csv
             << "\n";

@@ -6,6 +6,7 @@
 #include <limits>
 #include <numeric>
 
+#include "core/rng.h"
 #include "nnmass/error.h"
 
 namespace nnmass {
@@ -89,6 +90,59 @@ Correlations correlate(const std::vector<double>& x, const std::vector<double>& 
   c.spearman = spearman(x, y);
   c.kendall = kendall_tau_b(x, y);
   return c;
+}
+
+namespace {
+
+// The q-quantile (linear interpolation) of the defined values, NaN if there are none.
+double quantile(std::vector<double> v, double q) {
+  v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return std::isnan(x); }), v.end());
+  if (v.empty()) return kNaN;
+  std::sort(v.begin(), v.end());
+  const double at = q * (v.size() - 1);
+  const size_t below = static_cast<size_t>(at);
+  const double frac = at - below;
+  return below + 1 < v.size() ? v[below] * (1 - frac) + v[below + 1] * frac : v[below];
+}
+
+Interval interval_of(const std::vector<double>& values, double level) {
+  return {quantile(values, (1 - level) / 2), quantile(values, (1 + level) / 2)};
+}
+
+}  // namespace
+
+CorrelationIntervals bootstrap_intervals(const std::vector<double>& x, const std::vector<double>& y, int resamples,
+                                         double level, uint64_t seed) {
+  check_pair(x, y);
+  if (resamples < 1 || !(level > 0 && level < 1)) throw Error("statistics: bootstrap needs resamples >= 1 and 0 < level < 1");
+  CorrelationIntervals ci;
+  ci.level = level;
+  const size_t n = x.size();
+  if (n < 3) {
+    ci.r2 = ci.pearson = ci.spearman = ci.kendall = {kNaN, kNaN};
+    return ci;
+  }
+  const double budget = 2e8 / (static_cast<double>(n) * n);
+  ci.resamples = static_cast<int>(std::max<double>(std::min<double>(resamples, budget), std::min(resamples, 200)));
+  detail::SplitMix64 rng(seed);
+  std::vector<double> r2, pr, sp, kt, bx(n), by(n);
+  for (int b = 0; b < ci.resamples; ++b) {
+    for (size_t i = 0; i < n; ++i) {
+      const size_t j = rng.uniform_below(n);
+      bx[i] = x[j];
+      by[i] = y[j];
+    }
+    const Correlations c = correlate(bx, by);
+    r2.push_back(c.r2);
+    pr.push_back(c.pearson);
+    sp.push_back(c.spearman);
+    kt.push_back(c.kendall);
+  }
+  ci.r2 = interval_of(r2, level);
+  ci.pearson = interval_of(pr, level);
+  ci.spearman = interval_of(sp, level);
+  ci.kendall = interval_of(kt, level);
+  return ci;
 }
 
 }  // namespace nnmass

@@ -23,6 +23,7 @@ struct ReportOptions {
 struct PredictorStats {
   std::string predictor;  // "NN-Mass", "#params", "FLOPs", "LDI mean σ"
   Correlations c;
+  CorrelationIntervals ci;  // 95 % percentile-bootstrap intervals over the runs
 };
 
 // Correlations of test accuracy with each predictor over `runs` (status "ok" only; a predictor
