@@ -266,7 +266,9 @@ TEST(WriteReport, MarkdownCsvAndPlotsMatchTheStore) {
   const std::set<std::string> expected = {
       dir.file("with plots/report/plots/acc_vs_nnmass.png"), dir.file("with plots/report/plots/acc_vs_nnmass.svg"),
       dir.file("with plots/report/plots/acc_vs_params.png"), dir.file("with plots/report/plots/acc_vs_params.svg"),
-      dir.file("with plots/report/plots/ldi_vs_nnmass.png"), dir.file("with plots/report/plots/ldi_vs_nnmass.svg")};
+      dir.file("with plots/report/plots/ldi_vs_nnmass.png"), dir.file("with plots/report/plots/ldi_vs_nnmass.svg"),
+      dir.file("with plots/report/plots/acc_vs_params_by_nnmass.png"),
+      dir.file("with plots/report/plots/acc_vs_params_by_nnmass.svg")};
   EXPECT_EQ(std::set<std::string>(f.plots.begin(), f.plots.end()), expected);
   for (const std::string& p : expected) {
     ASSERT_TRUE(fs::is_regular_file(p)) << p;
@@ -276,11 +278,42 @@ TEST(WriteReport, MarkdownCsvAndPlotsMatchTheStore) {
     else EXPECT_NE(bytes.find("<svg"), std::string::npos) << p;
   }
   const std::string fmd = test::read_bytes(f.markdown);
-  for (const char* name : {"acc_vs_nnmass", "acc_vs_params", "ldi_vs_nnmass"}) {
+  for (const char* name : {"acc_vs_nnmass", "acc_vs_params", "ldi_vs_nnmass", "acc_vs_params_by_nnmass"}) {
     EXPECT_NE(fmd.find(std::string("![") + name + "](plots/" + name + ".png)"), std::string::npos) << name;
     EXPECT_NE(fmd.find(std::string("([SVG](plots/") + name + ".svg))"), std::string::npos) << name;
   }
   EXPECT_EQ(fmd.find("(plots not rendered)"), std::string::npos);
+}
+
+// "Similar NN-Mass, different size": only pairs within 5 % of NN-Mass and 1.3x apart in #params,
+// largest ratio first, with the accuracies' means, sds and difference; none in the base sweep.
+TEST(WriteReport, SimilarMassPairs) {
+  ScratchDir dir;
+  std::vector<RunRecord> runs = sweep_runs();
+  ReportOptions o;
+  o.out_dir = dir.file("base");
+  o.plots = false;
+  EXPECT_NE(test::read_bytes(write_report(runs, o).markdown)
+                .find("No two architectures with NN-Mass within 5 % differ in #params by 1.3× or more."),
+            std::string::npos);
+  // 12x8x1: NN-Mass 2.05 (2.5 % from 4x8x1's 2.0), 150 params (1.36x); 16x8x3: NN-Mass 2.08, 330
+  // params (3x 4x8x1, 2.2x 12x8x1); 20x8x5: NN-Mass 2.3, too far from all.
+  for (int seed : {0, 1}) {
+    runs.push_back(run(12, 1, seed, 2.05, 150, 1.0, seed ? 0.86 : 0.84));
+    runs.push_back(run(16, 3, seed, 2.08, 330, 1.0, 0.80));
+    runs.push_back(run(20, 5, seed, 2.3, 500, 1.0, 0.80));
+  }
+  o.out_dir = dir.file("pairs");
+  const std::string md = test::read_bytes(write_report(runs, o).markdown);
+  const size_t at = md.find("## Similar NN-Mass, different size");
+  ASSERT_NE(at, std::string::npos) << md;
+  const std::string first = "| mlp 4x8x1 | mlp 16x8x3 | 2.00 / 2.08 | 110 / 330 (3.00×) | 84.00 ± 1.41 | 80.00 ± 0.00 | -4.00 |";
+  const std::string second = "| mlp 12x8x1 | mlp 16x8x3 | 2.05 / 2.08 | 150 / 330 (2.20×) | 85.00 ± 1.41 | 80.00 ± 0.00 | -5.00 |";
+  const std::string third = "| mlp 4x8x1 | mlp 12x8x1 | 2.00 / 2.05 | 110 / 150 (1.36×) | 84.00 ± 1.41 | 85.00 ± 1.41 | +1.00 |";
+  EXPECT_LT(md.find(first, at), md.find(second, at)) << md;
+  EXPECT_LT(md.find(second, at), md.find(third, at)) << md;
+  EXPECT_NE(md.find(third, at), std::string::npos) << md;
+  EXPECT_EQ(md.find("| mlp 20x8x5 |", at), md.find("| mlp 20x8x5 | 2.300", at)) << "20x8x5 belongs to no pair\n" << md;
 }
 
 TEST(WriteReport, GroupsAndErrors) {
@@ -365,7 +398,7 @@ TEST(WriteReport, PlotsInAFolderWithAnApostrophe) {
   ReportOptions o;
   o.out_dir = dir.file("it's/report");
   const ReportFiles f = write_report(sweep_runs(), o);
-  EXPECT_EQ(f.plots.size(), 6u);
+  EXPECT_EQ(f.plots.size(), 8u);
   EXPECT_TRUE(fs::is_regular_file(dir.file("it's/report/plots/acc_vs_nnmass.png")));
 }
 

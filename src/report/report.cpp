@@ -175,15 +175,64 @@ std::string architecture_table(const std::vector<RunRecord>& runs) {
   return md;
 }
 
+// "Similar NN-Mass, different size": pairs of architectures (means over seeds) whose NN-Mass
+// differs by at most 5 % while one has at least 1.3x the other's #params, the most different in
+// size first (the paper's comparison: if NN-Mass predicts accuracy, their accuracies match).
+std::string similar_mass_pairs_table(const std::vector<RunRecord>& runs, size_t most = 12) {
+  struct Arch {
+    std::string name;
+    double mass = 0, params = 0;
+    std::vector<double> acc;
+  };
+  std::map<std::string, Arch> archs;
+  for (const RunRecord& r : runs) {
+    Arch& a = archs[r.family + " " + r.cells];
+    a.name = r.family + " " + r.cells;
+    a.mass = r.nn_mass;
+    a.params = static_cast<double>(r.params);
+    a.acc.push_back(100 * r.test_acc);
+  }
+  struct Pair {
+    const Arch *small, *large;
+    double ratio;
+  };
+  std::vector<Pair> pairs;
+  for (const auto& [ka, a] : archs)
+    for (const auto& [kb, b] : archs) {
+      if (!(a.params < b.params) || a.mass <= 0 || b.mass <= 0) continue;
+      if (std::abs(a.mass - b.mass) > 0.05 * std::max(a.mass, b.mass) || b.params < 1.3 * a.params) continue;
+      pairs.push_back({&a, &b, b.params / a.params});
+    }
+  if (pairs.empty()) return "No two architectures with NN-Mass within 5 % differ in #params by 1.3× or more.\n";
+  std::stable_sort(pairs.begin(), pairs.end(), [](const Pair& x, const Pair& y) { return x.ratio > y.ratio; });
+  std::string md = "| smaller | larger | NN-Mass | #params (ratio) | test acc smaller (%) | test acc larger (%) | "
+                   "larger − smaller |\n|---|---|---:|---:|---:|---:|---:|\n";
+  for (size_t i = 0; i < std::min(most, pairs.size()); ++i) {
+    const Pair& p = pairs[i];
+    const double d = mean_of(p.large->acc) - mean_of(p.small->acc);
+    md += fmt::format("| {} | {} | {:.2f} / {:.2f} | {:.0f} / {:.0f} ({:.2f}×) | {} ± {} | {} ± {} | {:+.2f} |\n",
+                      p.small->name, p.large->name, p.small->mass, p.large->mass, p.small->params, p.large->params,
+                      p.ratio, num(mean_of(p.small->acc), 2), num(sd_of(p.small->acc), 2), num(mean_of(p.large->acc), 2),
+                      num(sd_of(p.large->acc), 2), d);
+  }
+  if (pairs.size() > most) md += fmt::format("\n({} more pairs)\n", pairs.size() - most);
+  return md;
+}
+
 // Writes one data file per group ("x y" lines) and a gnuplot script drawing them; runs gnuplot.
+// With `colour`, one series whose points take their colour from it instead (a colour bar).
 std::vector<std::string> plot(const std::vector<RunRecord>& runs, const std::string& group_by, const fs::path& dir,
                               const std::string& name, const std::string& xlabel, const std::string& ylabel,
-                              Getter x, Getter y, bool log_x) {
+                              Getter x, Getter y, bool log_x, Getter colour = nullptr,
+                              const std::string& colour_label = "") {
   std::map<std::string, std::string, GroupLess> series;
   for (const RunRecord& r : runs) {
     const double xv = x(r), yv = y(r);
     if (std::isnan(xv) || std::isnan(yv)) continue;
-    series[group_of(r, group_by)] += fmt::format("{:.9g} {:.9g}\n", xv, yv);
+    if (colour)
+      series["all"] += fmt::format("{:.9g} {:.9g} {:.9g}\n", xv, yv, colour(r));
+    else
+      series[group_of(r, group_by)] += fmt::format("{:.9g} {:.9g}\n", xv, yv);
   }
   if (series.empty()) return {};
   std::string plots;
@@ -191,12 +240,17 @@ std::vector<std::string> plot(const std::vector<RunRecord>& runs, const std::str
   for (const auto& [group, data] : series) {
     const fs::path file = dir / fmt::format("{}_{}.dat", name, k++);
     write_file_atomic(file.string(), data);
-    plots += fmt::format("{}{} using 1:2 with points pt 7 ps 0.8 title {}", plots.empty() ? "" : ", ",
-                         gnuplot_quoted(file.string()), gnuplot_quoted(group_by + " " + group));
+    if (colour)
+      plots += fmt::format("{} using 1:2:3 with points pt 7 ps 0.8 lc palette notitle", gnuplot_quoted(file.string()));
+    else
+      plots += fmt::format("{}{} using 1:2 with points pt 7 ps 0.8 title {}", plots.empty() ? "" : ", ",
+                           gnuplot_quoted(file.string()), gnuplot_quoted(group_by + " " + group));
   }
   std::vector<std::string> outputs;
   std::string script = fmt::format(
-      "set grid\nset key outside right\nset xlabel '{}'\nset ylabel '{}'\n{}", xlabel, ylabel, log_x ? "set logscale x\n" : "");
+      "set grid\nset key outside right\nset xlabel '{}'\nset ylabel '{}'\n{}{}", xlabel, ylabel,
+      log_x ? "set logscale x\n" : "",
+      colour ? "set palette rgbformulae 33,13,10\nset cblabel '" + colour_label + "'\n" : "");
   for (const char* ext : {"png", "svg"}) {
     const fs::path out = dir / (name + "." + ext);
     script += fmt::format("set terminal {} size 900,560\nset output {}\nplot {}\n",
@@ -258,20 +312,24 @@ ReportFiles write_report(const std::vector<RunRecord>& all, const ReportOptions&
   const auto acc = [](const RunRecord& r) { return 100 * r.test_acc; };
   std::string figures;
   if (o.plots) {
-    struct Figure { const char* name; const char* xlabel; const char* ylabel; Getter x, y; bool log_x; const char* caption; };
+    struct Figure { const char* name; const char* xlabel; const char* ylabel; Getter x, y; bool log_x; const char* caption; Getter colour = nullptr; };
     const Figure figs[] = {
         {"acc_vs_nnmass", "NN-Mass", "test accuracy (%)", [](const RunRecord& r) { return r.nn_mass; }, acc, false,
          "Test accuracy vs NN-Mass, coloured by " },
         {"acc_vs_params", "#params", "test accuracy (%)", [](const RunRecord& r) { return double(r.params); }, acc, true,
          "Test accuracy vs #params, coloured by "},
         {"ldi_vs_nnmass", "NN-Mass", "LDI mean singular value at init", [](const RunRecord& r) { return r.nn_mass; },
-         [](const RunRecord& r) { return r.ldi_mean; }, false, "Layer-wise dynamical isometry at initialization vs NN-Mass, coloured by "}};
+         [](const RunRecord& r) { return r.ldi_mean; }, false, "Layer-wise dynamical isometry at initialization vs NN-Mass, coloured by "},
+        {"acc_vs_params_by_nnmass", "#params", "test accuracy (%)", [](const RunRecord& r) { return double(r.params); },
+         acc, true, "The paper's key figure: test accuracy vs #params, coloured by NN-Mass (not by ",
+         [](const RunRecord& r) { return r.nn_mass; }}};
     for (const Figure& f : figs) {
-      const auto outputs = plot(runs, o.group_by, plot_dir, f.name, f.xlabel, f.ylabel, f.x, f.y, f.log_x);
+      const auto outputs = plot(runs, o.group_by, plot_dir, f.name, f.xlabel, f.ylabel, f.x, f.y, f.log_x, f.colour,
+                                "NN-Mass");
       if (outputs.empty()) continue;
       files.plots.insert(files.plots.end(), outputs.begin(), outputs.end());
-      figures += fmt::format("![{}](plots/{}.png)\n\n*{}{}* ([SVG](plots/{}.svg))\n\n", f.name, f.name, f.caption,
-                             o.group_by, f.name);
+      figures += fmt::format("![{}](plots/{}.png)\n\n*{}{}{}* ([SVG](plots/{}.svg))\n\n", f.name, f.name, f.caption,
+                             o.group_by, f.colour ? ")" : "", f.name);
     }
   }
 
@@ -303,6 +361,9 @@ ReportFiles write_report(const std::vector<RunRecord>& all, const ReportOptions&
   md += "## Figures\n\n" + (figures.empty() ? std::string("(plots not rendered)\n\n") : figures);
   md += "## Accuracy by NN-Mass bucket\n\n" + bucket_table(runs, o.buckets);
   md += fmt::format("\n## Accuracy by {}\n\n", o.group_by) + group_table(runs, o.group_by);
+  md += "\n## Similar NN-Mass, different size\n\nPairs of architectures (means over seeds) whose NN-Mass differs "
+        "by at most 5 % while one has at least 1.3× the other's #params, the most different in size first:\n\n" +
+        similar_mass_pairs_table(runs);
   md += "\n## Architectures (means over seeds)\n\n" + architecture_table(runs);
   md += "\nAll runs: [runs.csv](runs.csv) (`pandas.read_csv`).\n";
   files.markdown = (dir / "report.md").string();
