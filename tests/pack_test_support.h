@@ -1,5 +1,6 @@
-// Helpers shared by the pack tests (train_tests): a small learnable data set and the relative
-// distance used to compare a packed model with its lone run. Header-only.
+// Helpers shared by the pack tests (train_tests): a small learnable data set, the relative
+// distance used to compare a packed model with its lone run, and the lone run's comparison.
+// Header-only.
 #pragma once
 
 #include <algorithm>
@@ -8,7 +9,10 @@
 
 #include <torch/torch.h>
 
+#include <gtest/gtest.h>
+
 #include "nnmass/data/dataset.h"
+#include "nnmass/train/pack_trainer.h"
 
 namespace nnmass::test {
 
@@ -40,6 +44,17 @@ inline double relative_difference(const torch::Tensor& a, const torch::Tensor& b
   const double nb = b.norm().item<double>(), d = (a - b).norm().item<double>();
   const double scale = std::max(nb, floor);
   return scale == 0 ? d : d / scale;
+}
+
+// Trains `lone` alone (the recipe with `seed`) and expects the packed run to have ended as it does:
+// no error, test loss within 1e-5 relative, the same test accuracy.
+inline void expect_like_lone_run(const PackRunResult& packed, NetworkImpl& lone, const DataSplit& data,
+                                 TrainOptions options, uint64_t seed, const std::string& what) {
+  options.seed = seed;
+  const TrainResult alone = train(lone, data, options, nlohmann::json::object(), nullptr);
+  EXPECT_EQ(packed.error, "") << what;
+  EXPECT_NEAR(packed.test.loss, alone.test.loss, 1e-5 * alone.test.loss) << what;
+  EXPECT_EQ(packed.test.accuracy, alone.test.accuracy) << what;
 }
 
 }  // namespace nnmass::test

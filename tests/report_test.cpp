@@ -263,6 +263,14 @@ TEST(WriteReport, MarkdownCsvAndPlotsMatchTheStore) {
   full.out_dir = dir.file("with plots/report");
   const ReportFiles f = write_report(runs, full);
   check_markdown(test::read_bytes(f.markdown), runs);
+  // The statistics it returns are those of the report's first table (the CLI prints them).
+  const std::vector<PredictorStats> expected_stats = predictor_stats(runs);
+  ASSERT_EQ(f.stats.size(), expected_stats.size());
+  for (size_t i = 0; i < f.stats.size(); ++i) {
+    EXPECT_EQ(f.stats[i].predictor, expected_stats[i].predictor);
+    EXPECT_EQ(f.stats[i].c.n, expected_stats[i].c.n);
+    EXPECT_EQ(f.stats[i].ci.spearman.lo, expected_stats[i].ci.spearman.lo);
+  }
   const std::set<std::string> expected = {
       dir.file("with plots/report/plots/acc_vs_nnmass.png"), dir.file("with plots/report/plots/acc_vs_nnmass.svg"),
       dir.file("with plots/report/plots/acc_vs_params.png"), dir.file("with plots/report/plots/acc_vs_params.svg"),

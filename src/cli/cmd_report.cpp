@@ -52,7 +52,7 @@ void run_report(ReportCliOptions& o) {
   if (!o.csv.empty()) write_file_atomic(o.csv, runs_to_csv(runs));
   o.report.plots = !o.no_plots;
   const ReportFiles files = write_report(runs, o.report);
-  const std::vector<PredictorStats> stats = predictor_stats(runs);
+  const std::vector<PredictorStats>& stats = files.stats;
   if (o.json) {
     std::cout << to_json(stats, files, runs.size()).dump(2) << "\n";
     return;

@@ -15,7 +15,6 @@
 #include "cli/spec_options.h"
 #include "cli/sweep_options.h"
 #include "nnmass/memory.h"
-#include "nnmass/nn/pack.h"
 #include "nnmass/train/recipe.h"
 #include "nnmass/error.h"
 #include "nnmass/file_io.h"
@@ -102,34 +101,29 @@ void run_sweep_command(SweepCliOptions& o) {
   for (const Spec& s : config.specs) largest = std::max(largest, training_bytes(s, config.train.batch_size));
   check_memory(largest * std::min<int64_t>(config.jobs, config.specs.size() * config.seeds.size()),
                "training " + std::to_string(config.jobs) + " of these networks at once (--jobs)");
-  if (o.pack > 1) {  // an explicit --pack: its packs in flight must fit
-    int64_t per_model = 0;
-    for (const Spec& s : config.specs)
-      if (packable(s.family)) per_model = std::max(per_model, pack_bytes_per_model(s, config.train.batch_size));
-    check_memory(per_model * o.pack * config.jobs, "--pack " + std::to_string(o.pack) + " with --jobs " +
-                                                       std::to_string(config.jobs));
-  }
   // Parallel jobs each get one thread; one job alone gets every core for a pack (its models run
   // in parallel) and for a network large enough to use them.
   int threads = o.threads;
   if (threads == 0) {
     threads = 1;
     for (const Spec& s : config.specs)
-      if (config.jobs == 1 && (choose_threads(0, s, config.train.batch_size) == 0 ||
-                               (s.family == Family::kMlp && config.pack != 1)))
+      if (config.jobs == 1 && (choose_threads(0, s, config.train.batch_size) == 0 || trains_packed(s, config)))
         threads = 0;
   }
   set_torch_threads(threads);
 
   const std::vector<SweepRun> all = plan_sweep(config, data);
   const std::vector<SweepRun> runs = shard_runs(all, shard_k, shard_n);
+  const PackChoice pack = choose_pack_size(runs, config);
+  if (o.pack > 1)  // an explicit --pack: its packs in flight must fit
+    check_memory(pack.bytes_per_run * o.pack * config.jobs,
+                 "--pack " + std::to_string(o.pack) + " with --jobs " + std::to_string(config.jobs));
   if (o.dry_run) {
     print_plan(runs, config, data, o.json);
     return;
   }
   RunStore store(o.db);
   const int already = static_cast<int>(store.finished_keys().size());
-  const PackChoice pack = choose_pack_size(runs, config);
   std::cerr << "sweep: " << runs.size() << " runs" << (shard_n > 1 ? " (shard " + o.shard + " of " + std::to_string(all.size()) + ")" : "")
             << " on " << data.name << ", " << config.jobs << " at a time"
             << (pack.size > 1 ? ", dense networks in packs of up to " + std::to_string(pack.size) + " (" + pack.reason + ")"

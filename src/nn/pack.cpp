@@ -21,6 +21,18 @@ std::string pack_key(const Spec& spec) {
   return key;
 }
 
+int64_t checked_batch_size(const std::vector<PackBatch>& batches, int64_t models) {
+  if (batches.empty()) throw SpecError("a pack step needs at least one batch");
+  const int64_t size = batches.front().labels.size(0);
+  int64_t covered = 0;
+  for (const PackBatch& p : batches) {
+    if (p.labels.size(0) != size || p.x.size(0) != size) throw SpecError("the batches of one pack step must have one size");
+    covered += p.count;
+  }
+  if (covered != models) throw SpecError("the batches of a pack step must cover its models");
+  return size;
+}
+
 bool packable(Family family) { return family == Family::kMlp || family == Family::kCnn; }
 
 std::unique_ptr<Pack> make_pack(const std::vector<Network>& models) {

@@ -99,7 +99,7 @@ std::vector<torch::Tensor> PackedDenseCnn::parameters() const {
 
 torch::Tensor PackedDenseCnn::forward(const std::vector<PackBatch>& batches, bool training) {
   const int64_t K = size();
-  torch::Tensor o;
+  torch::Tensor o, all;  // all: [zero, o_0 .. o_{k-1}] of the cell in progress
   for (size_t c = 0; c < cells_.size(); ++c) {
     const std::vector<Layer>& layers = cells_[c];
     const int64_t w = layers.front().out;
@@ -115,13 +115,13 @@ torch::Tensor PackedDenseCnn::forward(const std::vector<PackBatch>& batches, boo
       }
       if (k < 2) {
         o = batch_norm(o, L, training);
-        if (k == 0) all_ = torch::cat({torch::zeros({o.size(0), 1, o.size(2), o.size(3)}, o.options()), o}, 1);
+        if (k == 0) all = torch::cat({torch::zeros({o.size(0), 1, o.size(2), o.size(3)}, o.options()), o}, 1);
         continue;
       }
       torch::Tensor z = o;
       if (L.gather.defined()) {
-        all_ = torch::cat({all_, o}, 1);
-        z = all_.index_select(1, L.gather);
+        all = torch::cat({all, o}, 1);
+        z = all.index_select(1, L.gather);
       }
       o = torch::conv2d(torch::relu(batch_norm(z, L, training)), L.weight, {}, 1, 1, 1, K);
     }
@@ -133,15 +133,9 @@ torch::Tensor PackedDenseCnn::forward(const std::vector<PackBatch>& batches, boo
 }
 
 PackStep PackedDenseCnn::step(const std::vector<PackBatch>& batches, bool gradients, bool sum_loss) {
-  const int64_t K = size(), B = batches.front().labels.size(0);
-  int64_t covered = 0;
+  const int64_t K = size(), B = checked_batch_size(batches, K);
   std::vector<torch::Tensor> labels;
-  for (const PackBatch& p : batches) {
-    if (p.labels.size(0) != B || p.x.size(0) != B) throw SpecError("the batches of one pack step must have one size");
-    covered += p.count;
-    labels.push_back(p.labels.unsqueeze(1).expand({B, p.count}));
-  }
-  if (covered != K) throw SpecError("the batches of a pack step must cover its models");
+  for (const PackBatch& p : batches) labels.push_back(p.labels.unsqueeze(1).expand({B, p.count}));
   const torch::Tensor y = torch::cat(labels, 1);  // [B, K]
   std::optional<torch::NoGradGuard> no_grad;
   if (!gradients) no_grad.emplace();
@@ -163,7 +157,6 @@ PackStep PackedDenseCnn::step(const std::vector<PackBatch>& batches, bool gradie
   const torch::Tensor correct = logits.detach().argmax(2).eq(y).sum(0).contiguous();
   result.loss.assign(loss.data_ptr<double>(), loss.data_ptr<double>() + K);
   result.correct.assign(correct.data_ptr<int64_t>(), correct.data_ptr<int64_t>() + K);
-  all_ = torch::Tensor();
   return result;
 }
 

@@ -134,8 +134,8 @@ NNMASS_INLINE void forward_block(const KernelLayer& L, int64_t o, const float* s
   if (c < lanes) forward_chunks<OB, 1>(L, o, src, lanes, c, out);
 }
 
-// For input column f: dW[j][f] = sum_lane dH[j] in and, if kInputGrad, tmp[lane] += sum_j W[j][f] dH[j][lane].
-template <int OB, bool kInputGrad>
+// For input column f: dW[j][f] = sum_lane dH[j] in, and tmp[lane] += sum_j W[j][f] dH[j][lane].
+template <int OB>
 NNMASS_INLINE void backward_block(const KernelLayer& L, int64_t o, int64_t f, const float* dh, const float* in,
                                   int64_t lanes, float* tmp) {
   Vec dw[OB];
@@ -143,13 +143,13 @@ NNMASS_INLINE void backward_block(const KernelLayer& L, int64_t o, int64_t f, co
   for (int j = 0; j < OB; ++j) dw[j] = Vec{}, w[j] = L.weight[(o + j) * L.fan_max + f];
   for (int64_t c = 0; c < lanes; c += kLane) {
     const Vec x = load(in + c);
-    Vec t = kInputGrad ? load(tmp + c) : Vec{};
+    Vec t = load(tmp + c);
     for (int j = 0; j < OB; ++j) {
       const Vec h = load(dh + (o + j) * lanes + c);
-      if (kInputGrad) t += w[j] * h;
+      t += w[j] * h;
       dw[j] += h * x;
     }
-    if (kInputGrad) store(tmp + c, t);
+    store(tmp + c, t);
   }
   for (int j = 0; j < OB; ++j) {
     float s = 0;
@@ -192,14 +192,13 @@ NNMASS_INLINE void forward_layer(const KernelLayer& L, const float* src, int64_t
   if (o < L.out) forward_block<1>(L, o, src, lanes, out);
 }
 
-template <bool kInputGrad>
 NNMASS_INLINE void backward_column(const KernelLayer& L, int64_t f, const float* dh, const float* in, int64_t lanes,
                                    float* tmp) {
   int64_t o = 0;
-  for (; o + 8 <= L.out; o += 8) backward_block<8, kInputGrad>(L, o, f, dh, in, lanes, tmp);
-  if (o + 4 <= L.out) backward_block<4, kInputGrad>(L, o, f, dh, in, lanes, tmp), o += 4;
-  if (o + 2 <= L.out) backward_block<2, kInputGrad>(L, o, f, dh, in, lanes, tmp), o += 2;
-  if (o < L.out) backward_block<1, kInputGrad>(L, o, f, dh, in, lanes, tmp);
+  for (; o + 8 <= L.out; o += 8) backward_block<8>(L, o, f, dh, in, lanes, tmp);
+  if (o + 4 <= L.out) backward_block<4>(L, o, f, dh, in, lanes, tmp), o += 4;
+  if (o + 2 <= L.out) backward_block<2>(L, o, f, dh, in, lanes, tmp), o += 2;
+  if (o < L.out) backward_block<1>(L, o, f, dh, in, lanes, tmp);
 }
 
 // The forward pass of one model. `input`: its batch, transposed, [features][lanes] (zero lanes
@@ -290,7 +289,7 @@ NNMASS_CLONES void backward_model(const std::vector<KernelLayer>& layers, const 
     for (int64_t f = 0; f < L.fan; ++f) {
       const int64_t r = L.rows[f];
       std::fill(tmp, tmp + m.lanes, 0.0f);
-      backward_column<true>(L, f, dh, src + r * m.lanes, m.lanes, tmp);
+      backward_column(L, f, dh, src + r * m.lanes, m.lanes, tmp);
       float* g = m.grad + r * m.lanes;
       if (L.phi_in) {
         const float* d = m.derivative + r * m.lanes;
@@ -380,13 +379,7 @@ void PackedMlp::reserve(int64_t lanes) {
 
 PackStep PackedMlp::step(const std::vector<PackBatch>& batches, bool gradients, bool sum_loss) {
   torch::NoGradGuard no_grad;
-  const int64_t K = size(), B = batches.front().labels.size(0);
-  int64_t covered = 0;
-  for (const PackBatch& p : batches) {
-    if (p.labels.size(0) != B || p.x.size(0) != B) throw SpecError("the batches of one pack step must have one size");
-    covered += p.count;
-  }
-  if (covered != K) throw SpecError("the batches of a pack step must cover its models");
+  const int64_t K = size(), B = checked_batch_size(batches, K);
   reserve(round_up(B, kLane));
   // Each batch transposed once, [features][lanes], for the models that share it: the first
   // layer runs in the same per-model kernels as the others, so a model's numbers never depend
@@ -401,13 +394,15 @@ PackStep PackedMlp::step(const std::vector<PackBatch>& batches, bool gradients, 
                       std::to_string(features_));
     transposed.push_back(torch::zeros({features_, lanes_}));
     transposed.back().narrow(1, 0, B).copy_(x.t());
-    padded.push_back(torch::zeros({B, stride}));  // a fresh allocation: 64-byte aligned rows
-    padded.back().narrow(1, 0, features_).copy_(x);
+    if (gradients) {  // the first layer's weight gradient reads the batch in its own layout
+      padded.push_back(torch::zeros({B, stride}));  // a fresh allocation: 64-byte aligned rows
+      padded.back().narrow(1, 0, features_).copy_(x);
+    }
     const torch::Tensor y = p.labels.to(torch::kInt64).contiguous();
     for (int64_t i = p.first; i < p.first + p.count; ++i) {
       labels[i] = y;
       input[i] = transposed.back().data_ptr<float>();
-      rows_input[i] = padded.back().data_ptr<float>();
+      rows_input[i] = gradients ? padded.back().data_ptr<float>() : nullptr;
     }
   }
   PackStep result;

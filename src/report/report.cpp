@@ -350,7 +350,8 @@ ReportFiles write_report(const std::vector<RunRecord>& all, const ReportOptions&
                     runs.size(), all.size() - runs.size(), join(data_sets), join(families), join(epochs), NNMASS_VERSION);
   md += "## Does it predict test accuracy?\n\nCorrelation of test accuracy with each predictor, over all runs, with "
         "95 % percentile-bootstrap intervals (1,000 resamples of the runs, fewer for very large sweeps):\n\n";
-  md += correlation_table(predictor_stats(runs));
+  files.stats = predictor_stats(runs);
+  md += correlation_table(files.stats);
   std::map<std::string, std::vector<RunRecord>, GroupLess> groups;
   for (const RunRecord& r : runs) groups[group_of(r, o.group_by)].push_back(r);
   md += fmt::format("\nWithin each {} (the paper's comparison: models of one {}):\n\n", o.group_by, o.group_by);

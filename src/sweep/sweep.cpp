@@ -111,16 +111,8 @@ std::vector<SweepRun> shard_runs(const std::vector<SweepRun>& runs, int k, int n
 
 namespace {
 
-constexpr int kMaxAutoPack = 64;            // beyond this the first layer's GEMM gains little
+constexpr int kMaxAutoPack = 64;  // per-step overhead is amortised long before; more only unbalances jobs
 constexpr int64_t kMaxPackMemory = int64_t{4} << 30;
-
-// Dense MLPs are packed unless --pack 1; regular dense CNNs only on an explicit --pack K > 1:
-// measured on 2 cores, their grouped convolutions are slower than the lone convolutions
-// (bench/pack_cnn.sh), since a CNN's time is arithmetic, not per-operation overhead.
-bool packed(const SweepRun& run, const SweepConfig& config) {
-  if (config.train.device != "cpu" || config.pack == 1 || !packable(run.spec.family)) return false;
-  return run.spec.family == Family::kMlp || config.pack > 1;
-}
 
 void mark_failed(RunRecord& r, const std::exception& e) {
   r.status = "failed";
@@ -184,6 +176,11 @@ RunRecord execute_run(const SweepRun& run, const SweepConfig& config, const Data
   return r;
 }
 
+bool trains_packed(const Spec& spec, const SweepConfig& config) {
+  if (config.train.device != "cpu" || config.pack == 1 || !packable(spec.family)) return false;
+  return spec.family == Family::kMlp || config.pack > 1;
+}
+
 std::vector<RunRecord> execute_pack(const std::vector<const SweepRun*>& runs, const SweepConfig& config,
                                     const DataSplit& data, const std::function<void(int, int)>& progress) {
   std::vector<RunRecord> records;
@@ -227,16 +224,17 @@ std::vector<RunRecord> execute_pack(const std::vector<const SweepRun*>& runs, co
 
 PackChoice choose_pack_size(const std::vector<SweepRun>& runs, const SweepConfig& config) {
   PackChoice choice;
+  int64_t& per_model = choice.bytes_per_run;
+  for (const SweepRun& r : runs)
+    if (trains_packed(r.spec, config))
+      per_model = std::max(per_model, pack_bytes_per_model(r.spec, config.train.batch_size));
+  if (per_model == 0) {
+    choice.reason = "no dense MLPs to pack";
+    return choice;
+  }
   if (config.pack > 0) {
     choice.size = config.pack;
     choice.reason = "--pack " + std::to_string(config.pack);
-    return choice;
-  }
-  int64_t per_model = 0;
-  for (const SweepRun& r : runs)
-    if (packed(r, config)) per_model = std::max(per_model, pack_bytes_per_model(r.spec, config.train.batch_size));
-  if (per_model == 0) {
-    choice.reason = "no dense MLPs to pack";
     return choice;
   }
   int64_t budget = config.pack_memory;
@@ -260,7 +258,7 @@ std::vector<std::vector<const SweepRun*>> plan_units(const std::vector<const Swe
   std::map<std::string, size_t> group_of;  // pack key -> index in groups (first appearance order)
   std::vector<std::vector<const SweepRun*>> groups;
   for (const SweepRun* r : runs) {
-    if (!packed(*r, config)) {
+    if (!trains_packed(r->spec, config)) {
       units.push_back({r});
       continue;
     }
@@ -315,7 +313,7 @@ int run_sweep(const std::vector<SweepRun>& runs, const SweepConfig& config, cons
       try {
         const auto& unit = units[i];
         std::vector<RunRecord> records;
-        if (packed(*unit.front(), config)) {
+        if (trains_packed(unit.front()->spec, config)) {
           const auto on_epoch = [&](int epoch, int epochs) {
             if (config.pack_progress)
               config.pack_progress(static_cast<int>(i), static_cast<int>(units.size()),

@@ -46,6 +46,9 @@ class Pack {
   virtual bool alive(int64_t i) const = 0;
 };
 
+// The batch size of a step, SpecError unless the batches have one size and cover `models` models.
+int64_t checked_batch_size(const std::vector<PackBatch>& batches, int64_t models);
+
 // The part of a spec that must agree within a pack (family, input, classes, head or activation,
 // cells' depths and widths): specs with the same key can be packed. t_c and links may differ.
 std::string pack_key(const Spec& spec);

@@ -46,7 +46,6 @@ class PackedDenseCnn : public Pack {
   std::vector<std::vector<Layer>> cells_;
   torch::Tensor fc_weight_, fc_bias_;  // [K, classes, features], [K, classes]
   std::vector<bool> alive_;
-  torch::Tensor all_;  // [zero, o_0 .. o_{k-1}] of the cell in progress
 };
 
 }  // namespace nnmass

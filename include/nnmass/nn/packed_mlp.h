@@ -56,7 +56,7 @@ class PackedMlp : public Pack {
   // One layer of every model of the pack.
   struct Layer {
     int64_t out = 0, fan_max = 0, out_row = 0;  // outputs, padded fan-in, first output row
-    bool external = false;  // cell 0's first layer: input is the batch (one GEMM per data order)
+    bool external = false;  // cell 0's first layer: its input is the batch (rows: its features)
     bool phi_in = false;    // h = L phi(z)
     bool phi_out = false;   // h = phi(L z)
     bool logits = false;    // the classifier

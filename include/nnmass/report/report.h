@@ -34,6 +34,7 @@ struct ReportFiles {
   std::string markdown;
   std::vector<std::string> plots;
   std::string csv;
+  std::vector<PredictorStats> stats;  // over all finished runs, as in the report (bootstraps are not cheap)
 };
 
 // Writes the report of `runs`; IoError if a file cannot be written or gnuplot fails.

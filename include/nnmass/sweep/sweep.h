@@ -51,8 +51,13 @@ std::vector<SweepRun> shard_runs(const std::vector<SweepRun>& runs, int k, int n
 // How runs are grouped: the most runs per pack, and why.
 struct PackChoice {
   int size = 1;
-  std::string reason;  // e.g. "--pack 8", "auto: 64 at most, 2.1 MiB each in a 4.0 GiB budget"
+  std::string reason;  // e.g. "--pack 8", "auto: at most 64, 0.6 MiB per run, 4.0 GiB budget over 2 job(s)"
+  int64_t bytes_per_run = 0;  // memory of one packed run, the largest architecture's (0: none packed)
 };
+// Whether runs of `spec` train in packs under `config`: dense MLPs unless --pack 1; regular dense
+// CNNs only on an explicit --pack K > 1 (measured on 2 cores, their grouped convolutions are
+// slower than lone ones: build/bench/pack_cnn); never on a GPU.
+bool trains_packed(const Spec& spec, const SweepConfig& config);
 PackChoice choose_pack_size(const std::vector<SweepRun>& runs, const SweepConfig& config);
 
 // Units of work: each is one run alone or one pack (runs of one layer structure, adjacent seeds
