@@ -5,13 +5,14 @@ The same network as src/nn/dense_cnn.cpp, layer for layer: per cell (width w, de
   o_1 = BN(conv1(ReLU(o_0)))
   o_k = conv_k(ReLU(BN_k(z_k)))           k >= 2, pre-activation, BN over w + t_k
   z_k = cat(o_0 .. o_{k-1}).index_select(1, [the w channels of o_{k-1}, the t_k link channels])
-3x3 convs without bias, a global-average-pool + Linear head, PyTorch's default init. With --spec and
+3x3 convs without bias, a global-average-pool + Linear head (or, with the spec's "head":
+"reference", AvgPool(2) + flatten + Linear), PyTorch's default init. With --spec and
 --links (the spec.json and links.json `nnmass train --out` writes) it is the very same topology;
 without them it draws t_k = min(w (k-1), t_c) links from layers 0..k-2 with random.sample.
 The loop is nnmass's too: a fresh permutation per epoch, batches index-selected from the
 whole training tensor, Adam 1e-3, cross-entropy, then evaluation in eval mode without grad.
 Fashion-MNIST is read from the same IDX files nnmass reads ([0, 1], no normalisation).
-Prints one JSON line with the times and throughputs.
+Prints one JSON line with the times, throughputs, the last epoch's metrics and #params.
 """
 import argparse
 import gzip
@@ -63,18 +64,21 @@ class CnnCell(nn.Module):
 class DenseCnn(nn.Module):
     def __init__(self, spec, links):
         super().__init__()
-        cin = spec["input"][0]
+        cin, h, w = spec["input"]
         cells = []
         for c, cell in enumerate(spec["cells"]):
             cells.append(CnnCell(cell["width"], cell["depth"], links[c], cin, 1 if c == 0 else 2))
             cin = cell["width"]
+            if c > 0:  # a 3x3 conv with stride 2 and padding 1
+                h, w = (h - 1) // 2 + 1, (w - 1) // 2 + 1
         self.cells = nn.ModuleList(cells)
-        self.fc = nn.Linear(cin, spec["classes"])
+        self.gap = spec.get("head", "gap") == "gap"
+        self.fc = nn.Linear(cin if self.gap else cin * (h // 2) * (w // 2), spec["classes"])
 
     def forward(self, x):
         for cell in self.cells:
             x = cell(x)
-        return self.fc(F.adaptive_avg_pool2d(x, 1).flatten(1))
+        return self.fc((F.adaptive_avg_pool2d(x, 1) if self.gap else F.avg_pool2d(x, 2)).flatten(1))
 
 
 def random_links(spec, seed):
@@ -126,6 +130,7 @@ def main():
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--per-epoch", action="store_true", help="also print one JSON line of metrics per epoch")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -134,8 +139,8 @@ def main():
     x_test, y_test = load(args.data, "t10k", args.limit_test)
     if args.spec:
         spec = json.load(open(args.spec))
-        if spec["family"] != "cnn" or spec.get("head", "gap") != "gap":
-            raise SystemExit("only --family cnn with the gap head is re-created here")
+        if spec["family"] != "cnn" or spec.get("head", "gap") not in ("gap", "reference"):
+            raise SystemExit("only --family cnn (head gap or reference) is re-created here")
     else:
         spec = {"input": list(x_train.shape[1:]), "classes": int(y_train.max()) + 1,
                 "cells": [{"width": w, "depth": d, "tc": t} for w, d, t in zip(args.width, args.depth, args.tc)]}
@@ -172,12 +177,17 @@ def main():
         t2 = time.time()
         train_seconds += t1 - t0
         eval_seconds += t2 - t1
+        if args.per_epoch:
+            print(json.dumps({"epoch": epoch + 1, "train_loss": loss_sum / n, "train_acc": correct / n,
+                              "test_loss": test_loss / len(y_test), "test_acc": test_correct / len(y_test),
+                              "seconds": t2 - t0, "images_per_second": n / (t1 - t0)}), flush=True)
     print(json.dumps({"train_seconds": train_seconds, "eval_seconds": eval_seconds,
                       "train_images_per_second": args.epochs * n / train_seconds,
                       "eval_images_per_second": args.epochs * len(y_test) / eval_seconds,
                       "train_loss": loss_sum / n, "train_acc": correct / n,
                       "test_loss": test_loss / len(y_test), "test_acc": test_correct / len(y_test),
-                      "total_seconds": time.time() - start}))
+                      "total_seconds": time.time() - start,
+                      "params": sum(t.numel() for t in model.parameters())}))
 
 
 if __name__ == "__main__":

@@ -32,14 +32,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
   nnmass::fuzz::run_expecting_errors_only([&] {
     nnmass::cli::SweepCliOptions& o = fresh_options();
-    o.table.apply_json(nnmass::parse_json_text(text, "grid.json"), "grid.json");
+    nnmass::cli::apply_grid_json(o, nnmass::parse_json_text(text, "grid.json"), "grid.json");
     std::vector<uint64_t> seeds;
     int k = 0, n = 1;
-    const std::vector<nnmass::Spec> specs = nnmass::cli::read_sweep_options(o, &seeds, &k, &n);
+    const std::vector<nnmass::cli::SweepSpec> specs = nnmass::cli::read_sweep_options(o, &seeds, &k, &n);
     // The closed forms of a few of them (every spec is already validated; a grid may hold 100000).
     for (size_t i = 0; i < specs.size() && i < 16; ++i) {
-      const nnmass::Cost cost = nnmass::count_cost(specs[i]);
-      nnmass::fuzz::require(cost.params > 0 && nnmass::nn_mass(specs[i]) >= 0, "a valid spec with no cost");
+      const nnmass::Cost cost = nnmass::count_cost(specs[i].spec);
+      nnmass::fuzz::require(cost.params > 0 && nnmass::nn_mass(specs[i].spec) >= 0, "a valid spec with no cost");
     }
     nnmass::fuzz::require(!seeds.empty() && 0 <= k && k < n, "seeds or shard out of range");
   });

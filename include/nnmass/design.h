@@ -49,8 +49,10 @@ struct DesignResult {
   int64_t feasible = 0;             // of which met every constraint
 };
 
-// A candidate in one short line: "24x16x16" per cell (depth x width x t_c, cells joined by ':'),
-// or "x1.10 [2,3,4,5,4,3,1]" for MobileNet-v2 (width multiplier, blocks per stage).
+// An architecture in one short line: "24x16x16" per cell (depth x width x t_c, cells joined by ':'),
+// "x1.10 [2,3,4,5,4,3,1]" for MobileNet-v2 (width multiplier, blocks per stage; " cifar" with the
+// stride-1 stem), "basic [2,2,2] 16,32,64 cifar/16" for a ResNet (block, blocks and planes per
+// stage, stem/stem width; "groups x width per group" after a non-standard bottleneck).
 std::string architecture_text(const Spec& spec);
 
 // The objective's value of a cost.

@@ -88,8 +88,10 @@ class OptionTable {
 
   // Applies a grid file's JSON object: each key names an option of this table, its value is
   // checked exactly as the same flag on the command line. Options already given (on the command
-  // line) are skipped: the command line wins. `comment` is ignored.
-  void apply_json(const nlohmann::json& object, const std::string& file) const;
+  // line) are skipped: the command line wins. `comment` is ignored, and so are `other_fields`,
+  // which the caller reads itself (they are listed in the unknown-field error).
+  void apply_json(const nlohmann::json& object, const std::string& file,
+                  const std::vector<std::string>& other_fields = {}) const;
 
   // Whether an option was set (on the command line or from a grid file), by name.
   bool given(const std::string& name) const { return given_->count(option_name(name)) > 0; }

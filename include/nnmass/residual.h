@@ -33,6 +33,8 @@ std::vector<ResidualBlock> residual_blocks(const Spec& spec);
 // MobileNet-v2 stem and last-conv channels for a width multiplier.
 int mobilenet_stem_channels(double width_mult);
 int mobilenet_last_channels(double width_mult);
+// The MobileNet-v2 stem's stride: 2 (imagenet) or 1 (cifar).
+int mobilenet_stem_stride(const MobileNetV2Layout& layout);
 
 // The NN-Mass term of one block (zero for a block without a skip), with its volume and links.
 void residual_block_terms(Family family, Block block, const ResidualBlock& b, int64_t* volume,

@@ -30,7 +30,8 @@ enum class Head { kGap, kReference };
 // official MLP); kReference = layers 1..i-1 (the official CNN). NN-Mass is the same either way.
 enum class LinkPool { kPaper, kReference };
 enum class Block { kBasic, kBottleneck };
-// kImageNet: 7x7/2 conv + 3x3/2 max-pool. kCifar: 3x3/1 conv, no pool.
+// ResNet: kImageNet = 7x7/2 conv + 3x3/2 max-pool, kCifar = 3x3/1 conv, no pool. MobileNet-v2:
+// kImageNet = 3x3/2 conv (torchvision), kCifar = the same conv at stride 1, for 28x28-32x32 inputs.
 enum class Stem { kImageNet, kCifar };
 
 // One cell of a DenseNet-type network (§1.1).
@@ -55,6 +56,7 @@ struct ResNetLayout {
 struct MobileNetV2Layout {
   double width_mult = 1.0;                           // channel multiplier
   std::vector<int> repeats = {1, 2, 3, 4, 3, 3, 1};  // blocks per stage, 7 stages
+  Stem stem = Stem::kImageNet;                       // stride 2 (imagenet) or 1 (cifar)
 };
 
 struct Spec {

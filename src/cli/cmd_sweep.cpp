@@ -72,8 +72,8 @@ std::string clock_text(double s) {
 
 // Every flag and grid field checked, every spec valid, the database writable: before any data
 // is read or any run trained.
-std::vector<Spec> checked_specs(SweepCliOptions& o, SweepConfig* config, int* shard_k, int* shard_n) {
-  const std::vector<Spec> specs = read_sweep_options(o, &config->seeds, shard_k, shard_n);
+std::vector<SweepSpec> checked_specs(SweepCliOptions& o, SweepConfig* config, int* shard_k, int* shard_n) {
+  const std::vector<SweepSpec> specs = read_sweep_options(o, &config->seeds, shard_k, shard_n);
   validate(o.train);
   if (!o.dry_run) check_output_file(o.db, "--db");
   return specs;
@@ -82,7 +82,7 @@ std::vector<Spec> checked_specs(SweepCliOptions& o, SweepConfig* config, int* sh
 void run_sweep_command(SweepCliOptions& o) {
   int shard_k = 0, shard_n = 1;
   SweepConfig config;
-  const std::vector<Spec> flag_specs = checked_specs(o, &config, &shard_k, &shard_n);
+  const std::vector<SweepSpec> specs = checked_specs(o, &config, &shard_k, &shard_n);
   config.init = parse_init(o.init, "--init");
   config.sigma = o.sigma;
   config.ldi_samples = o.ldi_samples;
@@ -90,9 +90,7 @@ void run_sweep_command(SweepCliOptions& o) {
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   config.jobs = o.jobs > 0 ? o.jobs : cores;
   const DataSplit data = load_data(o.data);
-  const bool adopt = o.spec.spec_file.empty() && o.spec.example.empty();
-  for (const Spec& s : flag_specs)
-    config.specs.push_back(fit_spec_to_data(s, data, adopt && !o.table.given("input"), adopt && !o.table.given("classes")));
+  for (const SweepSpec& s : specs) config.specs.push_back(fit_spec_to_data(s.spec, data, s.adopt_input, s.adopt_classes));
   apply_official_recipe(data, o.table, o.no_augment, &o.train);
   config.train = o.train;
   validate(config.train);

@@ -46,10 +46,6 @@ void add_flags(CLI::App* cmd, const OptionTable& table) {
   }
 }
 
-void apply_grid_file(const OptionTable& table, const std::string& path) {
-  table.apply_json(parse_json_text(read_text_file(path, kMaxJsonFileBytes), path), path);
-}
-
 void check_family_options(const OptionTable& table, const std::string& family) {
   for (const Option& o : table.options()) {
     if (o.families.empty() || !table.given(o.name)) continue;

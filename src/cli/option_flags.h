@@ -14,9 +14,6 @@ namespace nnmass::cli {
 // Registers every option of `table` on `cmd`. The table must outlive the parse.
 void add_flags(CLI::App* cmd, const OptionTable& table);
 
-// Reads a grid file into `table` (flags given on the command line win).
-void apply_grid_file(const OptionTable& table, const std::string& path);
-
 // An error for the first option given that does not apply to `family`.
 void check_family_options(const OptionTable& table, const std::string& family);
 

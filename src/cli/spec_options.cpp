@@ -85,6 +85,7 @@ void apply_resnet_flags(const SpecFlags& f, const OptionTable& t, Spec& base) {
 void apply_mobilenet_flags(const SpecFlags& f, const OptionTable& t, Spec& base) {
   if (t.given("width-mult")) base.mobilenet.width_mult = f.width_mult;
   if (t.given("block-repeats")) base.mobilenet.repeats = int_list(f.repeats, "--block-repeats", 0, kMaxDepth);
+  if (t.given("stem")) base.mobilenet.stem = parse_stem(f.stem, "--stem");
 }
 
 // Shape flags, family-specific flags: only where they mean something.
@@ -136,7 +137,8 @@ void add_spec_flags(OptionTable& t, SpecFlags* f) {
   t.group(kResidualGroup);
   t.add("block", &f->block, "resnet block", {"basic", "bottleneck"}).families = {"resnet"};
   t.add_list("layers", &f->layers, "resnet: blocks per stage, comma-separated").families = {"resnet"};
-  t.add("stem", &f->stem, "resnet stem", {"imagenet", "cifar"}).families = {"resnet"};
+  t.add("stem", &f->stem, "Stem: imagenet (resnet 7x7/2 + max-pool, mobilenet_v2 3x3/2) or cifar (resnet 3x3/1, "
+        "mobilenet_v2 3x3/1), for small inputs", {"imagenet", "cifar"}).families = {"resnet", "mobilenet_v2"};
   t.add("groups", &f->groups, 1, kMaxWidth, "resnet: ResNeXt groups").families = {"resnet"};
   t.add("width-per-group", &f->width_per_group, 1, kMaxWidth, "resnet: 64 standard, 128 Wide-ResNet-x2")
       .families = {"resnet"};

@@ -3,6 +3,8 @@
 
 #include "cli/option_flags.h"
 #include "nnmass/error.h"
+#include "nnmass/file_io.h"
+#include "nnmass/spec_json.h"
 
 namespace nnmass::cli {
 
@@ -36,10 +38,61 @@ void parse_shard(const std::string& text, int* k, int* n) {
   *k = static_cast<int>(parse_int(text.substr(0, slash), "--shard k", 0, *n - 1));
 }
 
-std::vector<Spec> read_sweep_options(SweepCliOptions& o, std::vector<uint64_t>* seeds, int* shard_k, int* shard_n) {
-  if (!o.grid.empty()) apply_grid_file(o.table, o.grid);
+namespace {
+
+constexpr size_t kMaxModels = 100000;
+
+// The grid's "models": each a spec object, read as a spec file is; the data fills what it omits.
+std::vector<SweepSpec> model_specs(const SweepCliOptions& o, const std::string& file) {
+  if (const std::string flag = given_architecture_flag(o.table); !flag.empty())
+    throw SpecError(file + ": \"models\" cannot be combined with --" + flag +
+                    "; give every architecture field inside the models");
+  if (!o.models.is_array() || o.models.empty() || o.models.size() > kMaxModels)
+    throw SpecError(file + ": models must be an array of 1 to " + std::to_string(kMaxModels) +
+                    " spec objects, got " + o.models.dump().substr(0, 40));
+  std::vector<SweepSpec> specs;
+  for (size_t i = 0; i < o.models.size(); ++i) {
+    const nlohmann::json& m = o.models[i];
+    const std::string where = file + ": models[" + std::to_string(i) + "]";
+    if (!m.is_object()) throw SpecError(where + " must be a spec object, got " + m.dump().substr(0, 40));
+    SweepSpec s;
+    s.adopt_input = !m.contains("input");
+    s.adopt_classes = !m.contains("classes");
+    // What the data will replace is read as a large placeholder, so the spec validates now.
+    nlohmann::json filled = m;
+    const bool mlp = m.contains("family") && m["family"] == "mlp";
+    if (s.adopt_input) filled["input"] = mlp ? nlohmann::json::array({784}) : nlohmann::json::array({3, 224, 224});
+    if (s.adopt_classes) filled["classes"] = 10;
+    try {
+      s.spec = spec_from_json(filled);
+    } catch (const SpecError& e) {
+      throw SpecError(where + ": " + e.what());
+    }
+    specs.push_back(std::move(s));
+  }
+  return specs;
+}
+
+}  // namespace
+
+void apply_grid_json(SweepCliOptions& o, const nlohmann::json& grid, const std::string& file) {
+  o.table.apply_json(grid, file, {"models"});
+  if (grid.is_object() && grid.contains("models")) o.models = grid["models"];
+}
+
+std::vector<SweepSpec> read_sweep_options(SweepCliOptions& o, std::vector<uint64_t>* seeds, int* shard_k,
+                                          int* shard_n) {
+  if (!o.grid.empty()) apply_grid_json(o, parse_json_text(read_text_file(o.grid, kMaxJsonFileBytes), o.grid), o.grid);
   parse_shard(o.shard, shard_k, shard_n);
-  std::vector<Spec> specs = specs_from_flags(o.spec, o.table);
+  std::vector<SweepSpec> specs;
+  if (!o.models.is_null()) {
+    specs = model_specs(o, o.grid.empty() ? "grid" : o.grid);
+  } else {
+    // Flags: --family/--arch take the data's shape and classes unless given; spec files do not.
+    const bool adopt = o.spec.spec_file.empty() && o.spec.example.empty();
+    for (Spec& spec : specs_from_flags(o.spec, o.table))
+      specs.push_back({std::move(spec), adopt && !o.table.given("input"), adopt && !o.table.given("classes")});
+  }
   *seeds = seeds_from_flags(o.seeds, o.table);
   return specs;
 }

@@ -30,6 +30,7 @@ struct SweepSettings {
   int threads = 0;
   bool json = false;
   bool dry_run = false;
+  nlohmann::json models;         // the grid's "models": spec objects, one architecture each
 };
 
 struct SweepCliOptions : SweepSettings {
@@ -42,8 +43,20 @@ void declare_sweep_options(SweepCliOptions& o);
 // "k/N" with 0 <= k < N; SpecError naming --shard otherwise. "" leaves k and n as they are.
 void parse_shard(const std::string& text, int* k, int* n);
 
-// Applies --grid (if given) and checks what needs no data: the architectures, the seeds and the
-// shard. SpecError/IoError naming the flag or grid field.
-std::vector<Spec> read_sweep_options(SweepCliOptions& o, std::vector<uint64_t>* seeds, int* shard_k, int* shard_n);
+// An architecture of the sweep, and whether it takes its input shape / classes from the data.
+struct SweepSpec {
+  Spec spec;
+  bool adopt_input = false, adopt_classes = false;
+};
+
+// Reads a grid file's JSON object into o: every field is an option (checked as its flag), except
+// "models", an array of spec objects (as in spec files: "family", "arch", "input", ...; a model
+// without "input" or "classes" takes the data's), kept in o.models for read_sweep_options.
+void apply_grid_json(SweepCliOptions& o, const nlohmann::json& grid, const std::string& file);
+
+// Applies --grid (if given) and checks what needs no data: the architectures (from the flags or
+// the grid's models), the seeds and the shard. SpecError/IoError naming the flag or grid field.
+std::vector<SweepSpec> read_sweep_options(SweepCliOptions& o, std::vector<uint64_t>* seeds, int* shard_k,
+                                          int* shard_n);
 
 }  // namespace nnmass::cli

@@ -198,12 +198,12 @@ Cost resnet_cost(const Spec& spec) {
   return n.total();
 }
 
-// torchvision MobileNet-v2: 3x3/2 stem, inverted residuals (1x1 expand unless t = 1, depthwise
+// torchvision MobileNet-v2: 3x3/2 stem (3x3/1 with the cifar stem), inverted residuals (1x1 expand unless t = 1, depthwise
 // 3x3, 1x1 project, each + BN), 1x1 last conv + BN, global pool, Linear.
 Cost mobilenet_cost(const Spec& spec) {
   const double wm = spec.mobilenet.width_mult;
   Counter n;
-  Plane plane = Plane{spec.input[1], spec.input[2]}.down(3, 2, 1);
+  Plane plane = Plane{spec.input[1], spec.input[2]}.down(3, mobilenet_stem_stride(spec.mobilenet), 1);
   int64_t channels = mobilenet_stem_channels(wm);
   n.conv(spec.input[0], channels, 3, plane.pixels());
   n.batch_norm(channels);

@@ -120,13 +120,30 @@ Objective parse_objective(const std::string& t) {
   fail("objective must be params, macs or flops, got \"" + t + "\"");
 }
 
+namespace {
+
+std::string int_list_text(const std::vector<int>& values) {
+  std::string text;
+  for (int x : values) text += (text.empty() ? "" : ",") + std::to_string(x);
+  return text;
+}
+
+}  // namespace
+
 std::string architecture_text(const Spec& s) {
   if (s.family == Family::kMobileNetV2) {
-    std::string r;
-    for (int x : s.mobilenet.repeats) r += (r.empty() ? "" : ",") + std::to_string(x);
     char mult[32];
     std::snprintf(mult, sizeof mult, "x%.2f", s.mobilenet.width_mult);
-    return std::string(mult) + " [" + r + "]";
+    return std::string(mult) + " [" + int_list_text(s.mobilenet.repeats) + "]" +
+           (s.mobilenet.stem == Stem::kCifar ? " cifar" : "");
+  }
+  if (s.family == Family::kResNet) {
+    const ResNetLayout& r = s.resnet;
+    std::string text = to_string(r.block) + " [" + int_list_text(r.layers) + "] " + int_list_text(r.planes) + " " +
+                       to_string(r.stem) + "/" + std::to_string(r.stem_width);
+    if (r.block == Block::kBottleneck && (r.groups != 1 || r.width_per_group != 64))
+      text += " " + std::to_string(r.groups) + "x" + std::to_string(r.width_per_group);
+    return text;
   }
   std::string text;
   for (const Cell& c : s.cells)

@@ -269,17 +269,19 @@ const Option* OptionTable::find(const std::string& name) const {
   return nullptr;
 }
 
-void OptionTable::apply_json(const nlohmann::json& j, const std::string& file) const {
+void OptionTable::apply_json(const nlohmann::json& j, const std::string& file,
+                             const std::vector<std::string>& other_fields) const {
   if (!j.is_object()) fail(file + ": a grid file is a JSON object of options, got " + json_type(j));
   const std::set<std::string> given = *given_;  // on the command line: those win
   for (auto it = j.begin(); it != j.end(); ++it) {
     const std::string& key = it.key();
-    if (key == "comment") continue;
+    if (key == "comment" || std::find(other_fields.begin(), other_fields.end(), key) != other_fields.end()) continue;
     const Option* o = find(key);
     if (!o || !o->in_grid || key != json_key(o->name)) {
       std::vector<std::string> keys;
       for (const Option& x : options_)
         if (x.in_grid) keys.push_back(json_key(x.name));
+      keys.insert(keys.end(), other_fields.begin(), other_fields.end());
       fail(file + ": unknown field " + quoted(key) + " (fields: " + join(keys, ", ") + ", comment)");
     }
     if (given.count(o->name)) continue;

@@ -79,6 +79,8 @@ int make_divisible(double value, int divisor) {
 
 int mobilenet_stem_channels(double width_mult) { return make_divisible(32 * width_mult); }
 
+int mobilenet_stem_stride(const MobileNetV2Layout& layout) { return layout.stem == Stem::kCifar ? 1 : 2; }
+
 int mobilenet_last_channels(double width_mult) {
   return make_divisible(1280 * std::max(1.0, width_mult));
 }

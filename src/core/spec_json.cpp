@@ -102,7 +102,7 @@ std::set<std::string> allowed_fields(Family family) {
                    "width_per_group"});
       break;
     case Family::kMobileNetV2:
-      keys.insert({"width_mult", "repeats"});
+      keys.insert({"width_mult", "repeats", "stem"});
       break;
   }
   return keys;
@@ -157,6 +157,7 @@ void read_resnet(const json& j, bool from_arch, ResNetLayout* r) {
 void read_mobilenet(const json& j, MobileNetV2Layout* m) {
   if (j.contains("width_mult")) m->width_mult = as_number(j["width_mult"], "width_mult");
   if (j.contains("repeats")) m->repeats = as_int_array<int>(j["repeats"], "repeats");
+  if (j.contains("stem")) m->stem = parse_stem(as_string(j["stem"], "stem"));
 }
 
 constexpr int kMaxJsonDepth = 64;  // deeper nesting is refused (nlohmann recurses on it)
@@ -273,6 +274,7 @@ json spec_to_json(const Spec& spec) {
   } else {
     j["width_mult"] = spec.mobilenet.width_mult;
     j["repeats"] = spec.mobilenet.repeats;
+    j["stem"] = to_string(spec.mobilenet.stem);
   }
   return j;
 }

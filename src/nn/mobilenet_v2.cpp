@@ -49,7 +49,7 @@ torch::Tensor InvertedResidualImpl::forward(torch::Tensor x) {
 MobileNetV2Impl::MobileNetV2Impl(const Spec& spec) : spec_(spec) {
   const double wm = spec.mobilenet.width_mult;
   nn::Sequential seq;
-  add_conv_bn(seq, spec.input[0], mobilenet_stem_channels(wm), 3, 2, 1, true);
+  add_conv_bn(seq, spec.input[0], mobilenet_stem_channels(wm), 3, mobilenet_stem_stride(spec.mobilenet), 1, true);
   int64_t channels = mobilenet_stem_channels(wm);
   for (const ResidualBlock& b : residual_blocks(spec)) {
     seq->push_back(InvertedResidual(b));
@@ -77,7 +77,7 @@ std::vector<LayerInfo> MobileNetV2Impl::layer_table() const {
       row.kind = "stem3x3";
       row.fan_in = spec_.input[0];
       row.out = mobilenet_stem_channels(wm);
-      row.stride = 2;
+      row.stride = mobilenet_stem_stride(spec_.mobilenet);
     } else if (k <= blocks.size()) {
       const ResidualBlock& b = blocks[k - 1];
       row.kind = std::string("inverted t=") + std::to_string(b.expand) + (b.residual ? "+skip" : "");

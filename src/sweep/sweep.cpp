@@ -11,10 +11,12 @@
 #include <thread>
 
 #include "nnmass/cost.h"
+#include "nnmass/design.h"
 #include "nnmass/error.h"
 #include "nnmass/mass.h"
 #include "nnmass/memory.h"
 #include "nnmass/nn/pack.h"
+#include "nnmass/residual.h"
 #include "nnmass/spec_json.h"
 #include "nnmass/train/pack_trainer.h"
 
@@ -40,14 +42,6 @@ std::string utc_now() {
   return buf;
 }
 
-std::string cells_text(const Spec& spec) {
-  std::string text;
-  for (const Cell& c : spec.cells)
-    text += (text.empty() ? "" : ":") + std::to_string(c.depth) + "x" + std::to_string(c.width) + "x" +
-            std::to_string(c.tc);
-  return text;
-}
-
 // Architecture and cost columns, known before training.
 RunRecord describe(const SweepRun& run, const SweepConfig& config, const DataSplit& data) {
   RunRecord r;
@@ -58,7 +52,12 @@ RunRecord describe(const SweepRun& run, const SweepConfig& config, const DataSpl
     r.width = run.spec.cells.front().width;
     r.tc = run.spec.cells.front().tc;
   }
-  r.cells = cells_text(run.spec);
+  if (!is_dense(run.spec.family)) {  // residual families: blocks, and the first block's width
+    const auto blocks = residual_blocks(run.spec);
+    r.depth = static_cast<int64_t>(blocks.size());
+    r.width = blocks.empty() ? 0 : blocks.front().mid;
+  }
+  r.cells = architecture_text(run.spec);
   r.seed = static_cast<int64_t>(run.seed);
   r.nn_mass = nn_mass(run.spec);
   r.density = average_density(run.spec);

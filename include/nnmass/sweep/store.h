@@ -23,10 +23,10 @@ struct RunRecord {
   std::string status;         // "ok" or "failed"
   std::string error;          // why it failed
   std::string family;
-  int64_t depth = 0;          // layers, summed over cells
-  int64_t width = 0;          // width of the first cell
+  int64_t depth = 0;          // layers, summed over cells (residual families: blocks)
+  int64_t width = 0;          // width of the first cell (residual families: of the first block)
   int64_t tc = 0;             // t_c of the first cell
-  std::string cells;          // every cell, "d x w x t_c" joined by ':'
+  std::string cells;          // the architecture_text (design.h): every cell, "d x w x t_c" joined by ':'
   int64_t seed = 0;
   double nn_mass = 0, density = 0;
   int64_t params = 0, macs = 0, flops = 0;
