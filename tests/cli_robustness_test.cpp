@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -195,18 +196,50 @@ TEST(CliRobustness, GridFilesTakeExactlyTheCommandLinesOptions) {
                  "--gamma applies to --schedule step, not constant");
 }
 
+// Every grid of examples/ plans on the data it was written for (Fashion-MNIST, the default).
 TEST(CliRobustness, EveryExampleGridLoads) {
+  if (!fs::exists("/usr/share/datasets/fashion-mnist")) GTEST_SKIP() << "Fashion-MNIST is not installed";
   ScratchDir dir;
   int grids = 0;
   for (const auto& e : fs::directory_iterator(NNMASS_SOURCE_DIR "/examples")) {
     if (e.path().extension() != ".json") continue;
     ++grids;
-    const Result r = run_in(dir, "sweep --grid '" + e.path().string() + "' --dry-run --json --data circle "
-                                 "--input 2 --classes 2 --limit-train 40 --limit-test 20");
+    const Result r = run_in(dir, "sweep --grid '" + e.path().string() + "' --dry-run --json --limit-train 40 --limit-test 20");
     ASSERT_EQ(r.code, 0) << e.path() << ": " << r.err;
     EXPECT_GT(nlohmann::json::parse(r.out)["runs"].size(), 0u) << e.path();
   }
-  EXPECT_GE(grids, 2);
+  EXPECT_GE(grids, 5);
+}
+
+// A grid's "models" lists spec objects (any family); fields a model omits come from the data.
+TEST(CliRobustness, GridModelsListSpecObjects) {
+  if (!fs::exists("/usr/share/datasets/fashion-mnist")) GTEST_SKIP() << "Fashion-MNIST is not installed";
+  ScratchDir dir;
+  write(dir, "models.json", R"({"models": [
+      {"family": "resnet", "block": "basic", "layers": [1, 1], "planes": [4, 8], "stem": "cifar", "stem_width": 4},
+      {"family": "mobilenet_v2", "width_mult": 0.25, "repeats": [1, 1, 0, 0, 0, 0, 0], "stem": "cifar"},
+      {"family": "cnn", "cells": [{"depth": 3, "width": 4, "tc": 2}], "input": [1, 28, 28], "classes": 10}],
+    "seeds": [0, 1], "epochs": 1})");
+  const Result r = run_in(dir, "sweep --grid models.json --dry-run --json --limit-train 40 --limit-test 20");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json plan = nlohmann::json::parse(r.out);
+  ASSERT_EQ(plan["runs"].size(), 6u);
+  std::set<std::string> families;
+  for (const auto& run : plan["runs"]) {
+    families.insert(run["spec"]["family"].get<std::string>());
+    EXPECT_EQ(run["spec"]["input"], nlohmann::json({1, 28, 28}));  // Fashion-MNIST's, adopted
+    EXPECT_EQ(run["spec"]["classes"], 10);
+  }
+  EXPECT_EQ(families, (std::set<std::string>{"resnet", "mobilenet_v2", "cnn"}));
+
+  write(dir, "empty.json", R"({"models": []})");
+  expect_refused(dir, "sweep --grid empty.json --dry-run", "empty.json: models must be an array of 1 to");
+  write(dir, "bad.json", R"({"models": [{"family": "resnet", "layers": [1]}]})");
+  expect_refused(dir, "sweep --grid bad.json --dry-run", "bad.json: models[0]: missing field block");
+  write(dir, "typo.json", R"({"modles": []})");
+  expect_refused(dir, "sweep --grid typo.json --dry-run", "unknown field \"modles\" (fields: ");
+  expect_refused(dir, "sweep --grid models.json --dry-run --family cnn",
+                 "\"models\" cannot be combined with --family");
 }
 
 // Exit codes: 0 ok, 1 internal, 2 bad input, 3 diverged; every verb's --help starts with what it

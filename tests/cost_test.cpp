@@ -239,6 +239,27 @@ TEST(CostTest, MobileNetV2Variants) {
   EXPECT_EQ(c075.macs, 209069792);
 }
 
+// The cifar stem (3x3 at stride 1) on a 28x28 image leaves the same 28x28 map after the stem as
+// the imagenet stem (stride 2) on 56x56, and every later layer sees the same shapes: equal costs.
+TEST(CostTest, MobileNetV2CifarStemEqualsImageNetStemAtTwiceTheSize) {
+  for (const double wm : {0.35, 0.5, 1.0}) {
+    Spec cifar = standard_spec("mobilenet_v2");
+    cifar.mobilenet.width_mult = wm;
+    cifar.mobilenet.stem = Stem::kCifar;
+    cifar.input = {1, 28, 28};
+    cifar.classes = 10;
+    Spec imagenet = cifar;
+    imagenet.mobilenet.stem = Stem::kImageNet;
+    imagenet.input = {1, 56, 56};
+    const Cost a = count_cost(cifar), b = count_cost(imagenet);
+    EXPECT_EQ(a.params, b.params) << wm;
+    EXPECT_EQ(a.macs, b.macs) << wm;
+    EXPECT_EQ(a.flops, b.flops) << wm;
+    imagenet.input = {1, 28, 28};  // the same image through the stride-2 stem: a quarter of the work
+    EXPECT_LT(count_cost(imagenet).macs, a.macs / 3) << wm;
+  }
+}
+
 // The classes only change the classifier: in * classes weights + classes biases.
 TEST(CostTest, ClassesOnlyChangeClassifier) {
   Spec s = standard_spec("resnet50");

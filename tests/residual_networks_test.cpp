@@ -38,6 +38,11 @@ struct ResidualCase {
   Spec spec;
 };
 
+Spec mobilenet_cifar_stem(Spec s) {
+  s.mobilenet.stem = Stem::kCifar;
+  return s;
+}
+
 std::vector<ResidualCase> residual_cases() {
   const auto basic = Block::kBasic, bottleneck = Block::kBottleneck;
   const auto cifar = Stem::kCifar, imagenet = Stem::kImageNet;
@@ -57,6 +62,7 @@ std::vector<ResidualCase> residual_cases() {
       {"mobilenet_05_16px", mobilenet_spec(0.5, {1, 1, 2, 1, 2, 1, 1}, {3, 16, 16}, 7)},
       {"mobilenet_035_zero_repeats", mobilenet_spec(0.35, {1, 0, 1, 0, 1, 0, 1})},
       {"mobilenet_no_blocks", mobilenet_spec(0.25, {0, 0, 0, 0, 0, 0, 0}, {3, 16, 16})},
+      {"mobilenet_cifar_stem_28px", mobilenet_cifar_stem(mobilenet_spec(0.35, {1, 2, 1, 1, 1, 1, 1}, {1, 28, 28}, 10))},
   };
 }
 

@@ -79,6 +79,7 @@ void expect_same_spec(const Spec& a, const Spec& b) {
   } else {
     EXPECT_EQ(a.mobilenet.width_mult, b.mobilenet.width_mult);  // exact: JSON keeps 17 digits
     EXPECT_EQ(a.mobilenet.repeats, b.mobilenet.repeats);
+    EXPECT_EQ(a.mobilenet.stem, b.mobilenet.stem);
   }
 }
 
@@ -155,6 +156,9 @@ std::vector<Spec> sample_specs() {
   mob.classes = 1000;
   mob.mobilenet.width_mult = 1.1;
   mob.mobilenet.repeats = {2, 3, 4, 5, 4, 3, 1};
+  out.push_back(mob);
+  mob.input = {1, 28, 28};
+  mob.mobilenet.stem = Stem::kCifar;
   out.push_back(mob);
 
   for (const std::string& name : standard_arch_names()) out.push_back(standard_spec(name));
@@ -289,6 +293,7 @@ TEST(SpecTest, JsonDefaults) {
       json::parse(R"({"family": "mobilenet_v2", "input": [3, 224, 224], "classes": 1000})"));
   EXPECT_EQ(m.mobilenet.width_mult, 1.0);
   EXPECT_EQ(m.mobilenet.repeats, (std::vector<int>{1, 2, 3, 4, 3, 3, 1}));
+  EXPECT_EQ(m.mobilenet.stem, Stem::kImageNet);  // files written before the stem field existed
 }
 
 // `arch` names a standard layout; the other fields override it.

@@ -361,5 +361,42 @@ TEST(Statistics, BootstrapIntervals) {
   EXPECT_EQ(bootstrap_intervals(big, big).resamples, 408);
 }
 
+
+// Student's t against closed forms (df 1: Cauchy, F(t) = 1/2 + atan(t)/pi; df 2: F(t) =
+// 1/2 + t / (2 sqrt(2 + t^2))) and tabulated 97.5 % quantiles.
+TEST(Statistics, StudentTDistribution) {
+  const double pi = std::acos(-1.0);
+  for (double t : {-7.0, -1.0, 0.0, 0.3, 1.0, 12.0}) {
+    EXPECT_NEAR(student_t_cdf(t, 1), 0.5 + std::atan(t) / pi, 1e-13) << t;
+    EXPECT_NEAR(student_t_cdf(t, 2), 0.5 + t / (2 * std::sqrt(2 + t * t)), 1e-13) << t;
+  }
+  EXPECT_NEAR(student_t_quantile(0.75, 1), 1.0, 1e-10);
+  EXPECT_NEAR(student_t_quantile(0.975, 2), 4.302652729696, 1e-9);
+  EXPECT_NEAR(student_t_quantile(0.975, 4), 2.776445105198, 1e-9);
+  EXPECT_NEAR(student_t_quantile(0.975, 30), 2.042272456301, 1e-9);
+  EXPECT_NEAR(student_t_quantile(0.975, 1e7), 1.959963984540, 1e-6);  // the normal's
+  EXPECT_NEAR(student_t_quantile(0.025, 4), -2.776445105198, 1e-9);
+  EXPECT_THROW(student_t_quantile(1.0, 3), Error);
+  EXPECT_THROW(student_t_cdf(1.0, 0), Error);
+}
+
+// Welch's interval by hand: a = {1, 2, 3} (mean 2, s^2 1), b = {2, 4, 6} (mean 4, s^2 4):
+// se^2 = 1/3 + 4/3 = 5/3, df = (5/3)^2 / ((1/3)^2 / 2 + (4/3)^2 / 2) = 50/17.
+TEST(Statistics, WelchDifference) {
+  const MeanDifference d = welch_difference({1, 2, 3}, {2, 4, 6});
+  EXPECT_DOUBLE_EQ(d.difference, -2.0);
+  EXPECT_NEAR(d.df, 50.0 / 17.0, 1e-12);
+  const double half = student_t_quantile(0.975, 50.0 / 17.0) * std::sqrt(5.0 / 3.0);
+  EXPECT_NEAR(d.ci.lo, -2.0 - half, 1e-12);
+  EXPECT_NEAR(d.ci.hi, -2.0 + half, 1e-12);
+  EXPECT_GT(half, 4.30 * std::sqrt(5.0 / 3.0) * 0.7);  // a t quantile near df 3 (3.2), not the normal's 1.96
+  // Equal samples: no spread, the interval is the point.
+  const MeanDifference z = welch_difference({5, 5}, {3, 3, 3});
+  EXPECT_EQ(z.difference, 2.0);
+  EXPECT_EQ(z.ci.lo, 2.0);
+  EXPECT_EQ(z.ci.hi, 2.0);
+  EXPECT_THROW(welch_difference({1}, {1, 2}), Error);
+}
+
 }  // namespace
 }  // namespace nnmass

@@ -44,4 +44,20 @@ struct CorrelationIntervals {
 CorrelationIntervals bootstrap_intervals(const std::vector<double>& x, const std::vector<double>& y,
                                          int resamples = 1000, double level = 0.95, uint64_t seed = 0x5eed);
 
+// Student's t distribution with `df` > 0 degrees of freedom: its CDF, and its quantile at
+// probability p in (0, 1) (by bisection on the CDF, to ~1e-12).
+double student_t_cdf(double t, double df);
+double student_t_quantile(double p, double df);
+
+// mean(a) - mean(b) with Welch's confidence interval (unequal variances, Welch-Satterthwaite
+// degrees of freedom): what "the design loses d points" rests on when each model has a few seeds.
+// Needs 2+ values in each sample; a zero spread in both gives the point itself as the interval.
+struct MeanDifference {
+  double difference = 0;
+  Interval ci;
+  double df = 0;
+  double level = 0.95;
+};
+MeanDifference welch_difference(const std::vector<double>& a, const std::vector<double>& b, double level = 0.95);
+
 }  // namespace nnmass

@@ -70,6 +70,23 @@ DesignSpace make_space(const DesignCliOptions& o, const Spec& ref, const DesignS
   return s;
 }
 
+// A built-in case validated on data takes the data's input and classes; a MobileNet-v2 on images
+// of 64 px or less takes the stride-1 (cifar) stem, as the CIFAR re-implementations do, so its
+// last feature map is not under 1x1. Prints what changed.
+void fit_case_to_data(const DataOptions& data, Spec* spec) {
+  if (!torch_hooks().data_shape) throw Error("internal error: --validate without the torch plugin loaded");
+  std::vector<int64_t> shape;
+  int classes = 0;
+  torch_hooks().data_shape(data, &shape, &classes);
+  int64_t features = 1;
+  for (int64_t d : shape) features *= d;
+  spec->input = spec->family == Family::kMlp ? std::vector<int64_t>{features} : shape;
+  spec->classes = classes;
+  if (spec->family == Family::kMobileNetV2 && shape.size() == 3 && std::min(shape[1], shape[2]) <= 64)
+    spec->mobilenet.stem = Stem::kCifar;
+  validate(*spec);
+}
+
 void add_row(Table& t, const std::string& name, const Spec& s, const Cost& ref_cost) {
   const Cost c = count_cost(s);
   t.add_row({name, architecture_text(s), fixed(nn_mass(s), 2), fixed(average_density(s), 4), group_digits(c.params),
@@ -143,6 +160,10 @@ void run_design(DesignCliOptions& o) {
     base = c.space;
     paper = c.paper_model;
     if (!o.table.given("tolerance")) o.tolerance = c.tolerance;
+    if (o.validate) {  // the search runs at the validation data's input, where the costs count
+      fit_case_to_data(o.validation.data, &reference);
+      if (paper) fit_case_to_data(o.validation.data, &*paper);
+    }
   } else {
     const auto specs = specs_from_flags(o.spec, o.table);
     if (specs.size() != 1) throw SpecError("design takes one reference architecture, the flags describe " +
@@ -181,7 +202,11 @@ void declare(DesignCliOptions& o) {
   OptionTable& t = o.table;
   add_spec_flags(t, &o.spec);
   t.group("Search");
-  t.add("case", &o.example, "Built-in case (mobilenet_v2: x1.4 -> deeper, thinner)", design_case_names());
+  t.add("case", &o.example,
+        "Built-in case. mlp (w16 d24 t_c16) and cnn (Fashion-MNIST, d8 w8:16:16 t_c8:16:16) keep the "
+        "reference's widths and trade depth for links, as the paper compares NN-Mass at equal width; "
+        "mobilenet_v2: x1.4 -> deeper, thinner (the paper's). With --validate the case takes the data's "
+        "input and classes (MobileNet-v2 at 64 px or less: the stride-1 stem)", design_case_names());
   const std::vector<std::string> dense = {"mlp", "cnn", "dwcnn"}, mobilenet = {"mobilenet_v2"};
   t.add_list("depths", &o.depths, "Dense: candidate depths, one for all cells (8,12 or 8-40 or 8-40:4)").families = dense;
   t.add_list("widths", &o.widths, "Dense: candidate widths of the first cell").families = dense;
@@ -230,6 +255,7 @@ void register_design(CLI::App& app) {
       "Examples:\n"
       "  nnmass design --case mobilenet_v2\n"
       "  nnmass design --case mlp --validate --epochs 5\n"
+      "  nnmass design --case cnn --validate --epochs 3 --limit-train 20000\n"
       "  nnmass design --family mlp --width 16 --depth 24 --tc 16 --widths 4-16 --depths 8-40:4 --tcs 0-32");
   declare(*opt);
   add_flags(cmd, opt->table);

@@ -37,6 +37,8 @@ struct TorchHooks {
   // Returns the accuracies as JSON; prints a summary unless validation.json.
   nlohmann::json (*validate_design)(const OptionTable& table, const DesignValidation& validation,
                                     const Spec& reference, const Spec& design) = nullptr;
+  // The data set's sample shape and number of classes (reads it); set by the plugin.
+  void (*data_shape)(const DataOptions& data, std::vector<int64_t>* shape, int* classes) = nullptr;
 };
 TorchHooks& torch_hooks();
 

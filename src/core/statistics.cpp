@@ -145,4 +145,83 @@ CorrelationIntervals bootstrap_intervals(const std::vector<double>& x, const std
   return ci;
 }
 
+namespace {
+
+// Regularized incomplete beta I_x(a, b) by its continued fraction (modified Lentz), used where it
+// converges fast (x < (a + 1) / (a + b + 2)) and through the symmetry I_x(a, b) = 1 - I_{1-x}(b, a).
+double beta_fraction(double a, double b, double x) {
+  constexpr double kTiny = 1e-300, kEps = 1e-15;
+  double c = 1, d = 1 - (a + b) * x / (a + 1);
+  d = 1 / (std::abs(d) < kTiny ? kTiny : d);
+  double f = d;
+  for (int m = 1; m <= 10000; ++m) {
+    for (int half = 0; half < 2; ++half) {
+      const double num = half == 0 ? m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m))
+                                   : -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1));
+      d = 1 + num * d;
+      d = 1 / (std::abs(d) < kTiny ? kTiny : d);
+      c = 1 + num / c;
+      if (std::abs(c) < kTiny) c = kTiny;
+      f *= c * d;
+      if (half == 1 && std::abs(c * d - 1) < kEps) return f;
+    }
+  }
+  return f;
+}
+
+double incomplete_beta(double a, double b, double x) {
+  if (x <= 0) return 0;
+  if (x >= 1) return 1;
+  const double front =
+      std::exp(std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) + b * std::log1p(-x));
+  if (x < (a + 1) / (a + b + 2)) return front * beta_fraction(a, b, x) / a;
+  return 1 - front * beta_fraction(b, a, 1 - x) / b;
+}
+
+double sample_variance(const std::vector<double>& v) {
+  const double m = mean(v);
+  double ss = 0;
+  for (double x : v) ss += (x - m) * (x - m);
+  return ss / (v.size() - 1);
+}
+
+}  // namespace
+
+double student_t_cdf(double t, double df) {
+  if (!(df > 0)) throw Error("statistics: Student's t needs df > 0");
+  if (std::isinf(t)) return t > 0 ? 1 : 0;
+  const double tail = 0.5 * incomplete_beta(df / 2, 0.5, df / (df + t * t));  // P(T > |t|)
+  return t >= 0 ? 1 - tail : tail;
+}
+
+double student_t_quantile(double p, double df) {
+  if (!(p > 0 && p < 1)) throw Error("statistics: a quantile needs 0 < p < 1");
+  if (p < 0.5) return -student_t_quantile(1 - p, df);
+  double lo = 0, hi = 1;
+  while (student_t_cdf(hi, df) < p) hi *= 2;  // the upper tail is heavy at df < 1: it may take a while
+  for (int i = 0; i < 200 && hi - lo > 1e-12 * std::max(1.0, hi); ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (student_t_cdf(mid, df) < p ? lo : hi) = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
+MeanDifference welch_difference(const std::vector<double>& a, const std::vector<double>& b, double level) {
+  if (a.size() < 2 || b.size() < 2) throw Error("statistics: Welch's interval needs 2+ values in each sample");
+  MeanDifference r;
+  r.level = level;
+  r.difference = mean(a) - mean(b);
+  const double va = sample_variance(a) / a.size(), vb = sample_variance(b) / b.size();
+  const double se2 = va + vb;
+  if (se2 == 0) {
+    r.ci = {r.difference, r.difference};
+    r.df = kNaN;
+    return r;
+  }
+  r.df = se2 * se2 / (va * va / (a.size() - 1) + vb * vb / (b.size() - 1));
+  const double half = student_t_quantile((1 + level) / 2, r.df) * std::sqrt(se2);
+  r.ci = {r.difference - half, r.difference + half};
+  return r;
+}
+
 }  // namespace nnmass
