@@ -9,6 +9,8 @@
 # per seed 0..SEEDS-1. Prints #params of both (they must be equal: exit 1 otherwise), mean +- std
 # over seeds of the last epoch's train and test accuracy, training images/s, and the mean test
 # accuracy after every epoch.
+# With the defaults (2 epochs, 10,000 images, 3 seeds: 18 runs) it took 48 min on 2 cores shared
+# with a sweep; each run reports its progress on stderr.
 #   usage: bench/cnn_training_vs_pytorch.sh [BUILD_DIR] [EPOCHS] [TRAIN_IMAGES] [SEEDS]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

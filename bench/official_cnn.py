@@ -31,14 +31,35 @@ def conv3x3(cin, cout, stride):
     return nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
 
 
+class ConvDepth(nn.Module):
+    """The depth-wise family's layer: 1x1 (in -> w) + BN + ReLU, depthwise 3x3 + BN + ReLU, 1x1 + BN."""
+
+    def __init__(self, cin, width, stride):
+        super().__init__()
+        self.expand = nn.Conv2d(cin, width, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.depthwise = nn.Conv2d(width, width, 3, stride=stride, padding=1, groups=width, bias=False)
+        self.bn2 = nn.BatchNorm2d(width)
+        self.project = nn.Conv2d(width, width, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(width)
+
+    def forward(self, x):
+        x = F.relu(self.bn1(self.expand(x)))
+        x = F.relu(self.bn2(self.depthwise(x)))
+        return self.bn3(self.project(x))
+
+
 class CnnCell(nn.Module):
-    def __init__(self, width, depth, links, cin, stride):
+    def __init__(self, width, depth, links, cin, stride, depthwise=False, first_cell=False):
         super().__init__()
         self.depth = depth
         convs, norms, gathers = [], [], []
         for k in range(depth):
             fan_in = cin if k == 0 else width + len(links[k])
-            convs.append(conv3x3(fan_in, width, stride if k == 0 else 1))
+            s = stride if k == 0 else 1
+            # In the depth-wise family every layer but the network's very first is a ConvDepth.
+            convs.append(ConvDepth(fan_in, width, s) if depthwise and not (first_cell and k == 0)
+                         else conv3x3(fan_in, width, s))
             norms.append(nn.BatchNorm2d(width if k < 2 else fan_in))  # post-conv BN for k < 2
             # Columns of cat(o_0 .. o_{k-1}): o_{k-1} first, then the links (layer j, channel c).
             columns = [(k - 1) * width + c for c in range(width)] + [j * width + c for j, c in links[k]]
@@ -67,7 +88,8 @@ class DenseCnn(nn.Module):
         cin, h, w = spec["input"]
         cells = []
         for c, cell in enumerate(spec["cells"]):
-            cells.append(CnnCell(cell["width"], cell["depth"], links[c], cin, 1 if c == 0 else 2))
+            cells.append(CnnCell(cell["width"], cell["depth"], links[c], cin, 1 if c == 0 else 2,
+                                 spec.get("family") == "dwcnn", c == 0))
             cin = cell["width"]
             if c > 0:  # a 3x3 conv with stride 2 and padding 1
                 h, w = (h - 1) // 2 + 1, (w - 1) // 2 + 1
@@ -139,8 +161,8 @@ def main():
     x_test, y_test = load(args.data, "t10k", args.limit_test)
     if args.spec:
         spec = json.load(open(args.spec))
-        if spec["family"] != "cnn" or spec.get("head", "gap") not in ("gap", "reference"):
-            raise SystemExit("only --family cnn (head gap or reference) is re-created here")
+        if spec["family"] not in ("cnn", "dwcnn") or spec.get("head", "gap") not in ("gap", "reference"):
+            raise SystemExit("only --family cnn or dwcnn (head gap or reference) is re-created here")
     else:
         spec = {"input": list(x_train.shape[1:]), "classes": int(y_train.max()) + 1,
                 "cells": [{"width": w, "depth": d, "tc": t} for w, d, t in zip(args.width, args.depth, args.tc)]}

@@ -14,7 +14,8 @@ void declare_sweep_options(SweepCliOptions& o) {
   add_data_options(t, &o.data);
   add_recipe_options(t, &o.train, &o.no_augment);
   t.group("Sweep");
-  t.add("grid", &o.grid, "JSON file of options (the flags' names, '_' for '-'); flags given win").in_grid = false;
+  t.add("grid", &o.grid, "JSON file of options (the flags' names, '_' for '-'; flags given win), or of \"models\": a list of spec "
+        "objects (any family) instead of the architecture flags").in_grid = false;
   add_seed_options(t, &o.seeds, 1);
   add_init_options(t, &o.init, &o.sigma);
   t.add("ldi-samples", &o.ldi_samples, 0, 1000000, "Test images for LDI at init (0: skip)");
