@@ -4,7 +4,8 @@
 #   missing runs train), report/ (report.md, plots/, runs.csv) and COMMAND.md (the commands, the
 #   machine and the wall time of the last invocation).
 #   usage: scripts/result-grid.sh NAME [BUILD_DIR]     e.g. scripts/result-grid.sh fmnist-cnn
-# NAME picks examples/NAME-sweep.json. Extra sweep flags can follow in SWEEP_FLAGS (e.g. --jobs 1).
+# NAME picks examples/NAME-sweep.json. Extra sweep flags can follow in SWEEP_FLAGS (e.g. --jobs 1);
+# GROUP_BY sets the report's grouping (default: family for grids of several families, else depth).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 name=${1:?usage: scripts/result-grid.sh NAME [BUILD_DIR]}
@@ -18,15 +19,16 @@ mkdir -p "$out"
 start=$EPOCHREALTIME
 # shellcheck disable=SC2086
 "$build/nnmass" sweep --grid "$grid" --db "$out/runs.sqlite" ${SWEEP_FLAGS:-}
+group_by=${GROUP_BY:-$(grep -q '"models"' "$grid" && echo family || echo depth)}
 seconds=$(echo "$EPOCHREALTIME $start" | awk '{printf "%.0f", $1 - $2}')
-"$build/nnmass" report "$out/runs.sqlite" --out "$out/report" --group-by family >/dev/null
+"$build/nnmass" report "$out/runs.sqlite" --out "$out/report" --group-by "$group_by" >/dev/null
 cat > "$out/COMMAND.md" <<EOT
 # $name
 
-Made by \`scripts/result-grid.sh $name\` on $(date -u +%Y-%m-%d), nnmass $("$build/nnmass" --version 2>/dev/null | head -n 1):
+Made by \`scripts/result-grid.sh $name\` on $(date -u +%Y-%m-%d), $("$build/nnmass" --version 2>/dev/null | head -n 1):
 
     build/nnmass sweep --grid $grid --db $out/runs.sqlite ${SWEEP_FLAGS:-}
-    build/nnmass report $out/runs.sqlite --out $out/report --group-by family
+    build/nnmass report $out/runs.sqlite --out $out/report --group-by $group_by
 
 Last invocation: $seconds s ($(awk -v s="$seconds" 'BEGIN{printf "%.1f", s / 60}') min) on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')).
 A sweep resumed after an interruption reports only its last invocation's time; the per-run
