@@ -130,7 +130,9 @@ void add_spec_flags(OptionTable& t, SpecFlags* f) {
              "cnn/dwcnn, 3,224,224 otherwise]");
   t.add("classes", &f->classes, 1, kMaxWidth, "Classes [default: the data's; without data 10 dense, 1000 otherwise]");
   t.add("activation", &f->activation, "MLP activation", {"elu", "relu"}).families = {"mlp"};
-  t.add("head", &f->head, "CNN head: global pool, or the official AvgPool(2)+flatten", {"gap", "reference"})
+  t.add("head", &f->head,
+        "CNN head: global pool, or the official AvgPool(2)+flatten (the global pool hands the classifier only "
+        "the last cell's width in features: slow to train on narrow CNNs)", {"gap", "reference"})
       .families = {"cnn", "dwcnn"};
   t.add("link-pool", &f->link_pool, "Link sources: paper (layers 0..i-2) or the official CNN's (1..i-1)",
         {"paper", "reference"}).families = {"mlp", "cnn", "dwcnn"};
