@@ -132,7 +132,7 @@ TEST(CliRobustness, FlagsThatDoNotApplyToTheFamilyAreErrors) {
   expect_refused(dir, "mass --family mlp --depth 4 --width 4 --tc 0 --head reference", "--head applies to cnn, dwcnn, not to family mlp");
   expect_refused(dir, "mass --family cnn --depth 4 --width 4 --tc 0 --activation relu", "--activation applies to mlp");
   expect_refused(dir, "mass --arch resnet18 --width-mult 0.5", "--width-mult applies to mobilenet_v2");
-  expect_refused(dir, "mass --arch mobilenet_v2 --stem cifar", "--stem applies to resnet");
+  expect_refused(dir, "mass --family cnn --depth 4 --width 4 --tc 0 --stem cifar", "--stem applies to resnet, mobilenet_v2, not to family cnn");
   expect_refused(dir, "mass --arch resnet18 --depth 4", "--depth applies to mlp, cnn, dwcnn");
   expect_refused(dir, "design --case mlp --width-mults 0.5,1", "--width-mults applies to mobilenet_v2");
   expect_refused(dir, "design --case mlp --epochs 3", "--epochs applies only with --validate");
