@@ -70,14 +70,10 @@ DesignSpace make_space(const DesignCliOptions& o, const Spec& ref, const DesignS
   return s;
 }
 
-// A built-in case validated on data takes the data's input and classes; a MobileNet-v2 on images
-// of 64 px or less takes the stride-1 (cifar) stem, as the CIFAR re-implementations do, so its
-// last feature map is not under 1x1. Prints what changed.
-void fit_case_to_data(const DataOptions& data, Spec* spec) {
-  if (!torch_hooks().data_shape) throw Error("internal error: --validate without the torch plugin loaded");
-  std::vector<int64_t> shape;
-  int classes = 0;
-  torch_hooks().data_shape(data, &shape, &classes);
+// A built-in case validated on data takes the data's input shape and classes; a MobileNet-v2 on
+// images of 64 px or less takes the stride-1 (cifar) stem, as the CIFAR re-implementations do, so
+// its last feature map is not under 1x1.
+void fit_case_to_data(const std::vector<int64_t>& shape, int classes, Spec* spec) {
   int64_t features = 1;
   for (int64_t d : shape) features *= d;
   spec->input = spec->family == Family::kMlp ? std::vector<int64_t>{features} : shape;
@@ -161,8 +157,12 @@ void run_design(DesignCliOptions& o) {
     paper = c.paper_model;
     if (!o.table.given("tolerance")) o.tolerance = c.tolerance;
     if (o.validate) {  // the search runs at the validation data's input, where the costs count
-      fit_case_to_data(o.validation.data, &reference);
-      if (paper) fit_case_to_data(o.validation.data, &*paper);
+      if (!torch_hooks().data_shape) throw Error("internal error: --validate without the torch plugin loaded");
+      std::vector<int64_t> shape;
+      int classes = 0;
+      torch_hooks().data_shape(o.validation.data, &shape, &classes);  // read once for both specs
+      fit_case_to_data(shape, classes, &reference);
+      if (paper) fit_case_to_data(shape, classes, &*paper);
     }
   } else {
     const auto specs = specs_from_flags(o.spec, o.table);
