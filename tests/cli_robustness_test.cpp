@@ -137,6 +137,40 @@ TEST(CliRobustness, FlagsThatDoNotApplyToTheFamilyAreErrors) {
   expect_refused(dir, "design --case mlp --width-mults 0.5,1", "--width-mults applies to mobilenet_v2");
   expect_refused(dir, "design --case mlp --epochs 3", "--epochs applies only with --validate");
   expect_refused(dir, "isometry " + kTiny + " --seeds 1,2 --repeats 3", "--seeds lists the seeds itself");
+  expect_refused(dir, "isometry " + kTiny + " --method exact", "--method applies to convolutional networks only");
+  expect_refused(dir, "isometry --family cnn --depth 3 --width 4 --tc 1 --derivative reference",
+                 "--derivative applies to mlp only");
+  expect_refused(dir, "isometry --family cnn --depth 3 --width 4 --tc 1 --method svd",
+                 "--method must be one of auto, exact, lanczos");
+}
+
+// Convolutional LDI from the command line: a dense CNN and a ResNet on Fashion-MNIST images, each
+// layer's method and error in the JSON; exact and Lanczos agree within the Lanczos error.
+TEST(CliRobustness, IsometryMeasuresConvolutionalNetworks) {
+  if (!fs::exists("/usr/share/datasets/fashion-mnist")) GTEST_SKIP() << "Fashion-MNIST is not installed";
+  ScratchDir dir;
+  const std::string cnn = "isometry --family cnn --depth 3 --width 2:4:4 --tc 1:2:2 --head reference --samples 2 --json";
+  const Result exact = run_in(dir, cnn + " --method exact");
+  ASSERT_EQ(exact.code, 0) << exact.err;
+  const Result lanczos = run_in(dir, cnn + " --method lanczos --probes 4");
+  ASSERT_EQ(lanczos.code, 0) << lanczos.err;
+  const auto e = nlohmann::json::parse(exact.out), l = nlohmann::json::parse(lanczos.out);
+  EXPECT_EQ(e["samples"], 2);
+  ASSERT_EQ(e["repeats"][0]["layers"].size(), 9u);
+  EXPECT_EQ(e["repeats"][0]["layers"][0]["name"], "cell0.layer0");
+  EXPECT_EQ(e["repeats"][0]["layers"][0]["error"]["method"], "exact");
+  EXPECT_EQ(l["repeats"][0]["error"]["method"], "lanczos");
+  EXPECT_TRUE(e["theory_gaussian_mean"].is_null());
+  const double se = l["repeats"][0]["error"]["mean_se"], bound = l["repeats"][0]["error"]["mean_bound"];
+  EXPECT_GT(se, 0);
+  EXPECT_LE(std::abs(l["mean"].get<double>() - e["mean"].get<double>()), 4 * se + bound) << exact.out << lanczos.out;
+
+  write(dir, "resnet.json", R"({"family": "resnet", "block": "basic", "layers": [1, 1], "planes": [4, 8], "stem": "cifar",
+      "stem_width": 4, "input": [1, 28, 28], "classes": 10})");
+  const Result resnet = run_in(dir, "isometry --spec resnet.json --samples 2 --per-layer");
+  ASSERT_EQ(resnet.code, 0) << resnet.err;
+  EXPECT_NE(resnet.out.find("layer2.0"), std::string::npos) << resnet.out;
+  EXPECT_NE(resnet.out.find("estimate error"), std::string::npos) << resnet.out;
 }
 
 TEST(CliRobustness, OutputPathsAreCheckedBeforeAnyWork) {

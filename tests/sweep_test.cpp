@@ -640,5 +640,74 @@ TEST_F(RunSweepTest, FailedRunsBecomeRowsAndTheSweepGoesOn) {
   EXPECT_EQ(failed, 4);
 }
 
+
+// Tiny grey 8x8 images of 3 classes (class c: a bright c-th third of the rows), 60 train / 12 test.
+DataSplit tiny_images() {
+  const auto make = [](int64_t n) {
+    torch::Tensor x = torch::randint(0, 60, {n, 1, 8, 8}, torch::kUInt8);
+    torch::Tensor y = torch::arange(n) % 3;
+    for (int64_t i = 0; i < n; ++i) x[i].narrow(1, 3 * y[i].item<int64_t>(), 2).add_(150);
+    return Dataset{x, y, {}, {}};
+  };
+  torch::manual_seed(5);
+  DataSplit d;
+  d.name = "images-tiny";
+  d.train = make(60);
+  d.test = make(12);
+  d.classes = 3;
+  d.shape = {1, 8, 8};
+  return d;
+}
+
+// Convolutional networks get their LDI at initialization too (conv_isometry.h); the method joins
+// a run's key only where conv LDI is measured, so earlier databases (MLPs, CNNs without LDI) keep
+// their keys.
+TEST_F(RunSweepTest, ConvNetworksGetLdiAndTheMethodKeysOnlyTheirMeasuredRuns) {
+  const DataSplit data = tiny_images();
+  Spec cnn;
+  cnn.family = Family::kCnn;
+  cnn.input = {1, 8, 8};
+  cnn.classes = 3;
+  cnn.cells = {{3, 4, 2}, {3, 4, 2}, {3, 4, 2}};
+  cnn.head = Head::kReference;
+  validate(cnn);
+  SweepConfig config;
+  config.specs = {cnn};
+  config.seeds = {0, 1};
+  config.train.epochs = 1;
+  config.train.batch_size = 20;
+  config.ldi_samples = 4;
+  const auto keys = [&](const SweepConfig& c) {
+    std::vector<std::string> k;
+    for (const SweepRun& r : plan_sweep(c, data)) k.push_back(r.key);
+    return k;
+  };
+  SweepConfig lanczos = config;
+  lanczos.ldi_method = JacobianMethod::kLanczos;
+  EXPECT_NE(keys(config), keys(lanczos));
+  SweepConfig off = config, off_lanczos = config;
+  off.ldi_samples = off_lanczos.ldi_samples = 0;
+  off_lanczos.ldi_method = JacobianMethod::kLanczos;
+  EXPECT_EQ(keys(off), keys(off_lanczos));
+  SweepConfig mlps = tiny_config(), mlps_lanczos = tiny_config();
+  mlps_lanczos.ldi_method = JacobianMethod::kLanczos;
+  const DataSplit circle = tiny_circle();
+  for (size_t i = 0; i < 9; ++i) EXPECT_EQ(plan_sweep(mlps, circle)[i].key, plan_sweep(mlps_lanczos, circle)[i].key);
+
+  ScratchDir dir;
+  RunStore store(dir.file("cnn.sqlite"));
+  const std::vector<SweepRun> runs = plan_sweep(config, data);
+  EXPECT_EQ(run_sweep(runs, config, data, store, nullptr), 2);
+  for (const RunRecord& r : store.runs()) {
+    EXPECT_EQ(r.status, "ok") << r.error;
+    EXPECT_TRUE(std::isfinite(r.ldi_mean) && r.ldi_mean > 0) << r.ldi_mean;
+    EXPECT_TRUE(std::isfinite(r.ldi_std) && r.ldi_std > 0) << r.ldi_std;
+  }
+  // The same figure as nnmass isometry's (same seed, same images, exact at these sizes).
+  Network net = build_network(cnn, nullptr, InitOptions{InitKind::kDefault, 1.0, runs[0].seed});
+  const ConvIsometryResult direct = measure_conv_isometry(*net, data.test.input_slice(0, 4), {});
+  EXPECT_NEAR(by_key(store.runs()).at(runs[0].key).ldi_mean, direct.sums.mean(), 1e-6 * direct.sums.mean());
+}
+
 }  // namespace
 }  // namespace nnmass

@@ -196,7 +196,7 @@ IsometryResult measure_isometry(DenseMlpImpl& network, const torch::Tensor& inpu
     if (per_layer.empty()) {
       per_layer.resize(traces.size());
       for (const LayerTrace& t : traces)
-        layers.push_back({t.name, t.linear->weight.size(0), t.linear->weight.size(1)});
+        layers.push_back({t.name, t.linear->weight.size(0), t.linear->weight.size(1), 0, 0, 0, {}});
     }
     for (size_t k = 0; k < traces.size(); ++k) {
       bool shared = false;

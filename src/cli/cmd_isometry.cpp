@@ -1,6 +1,7 @@
 // `nnmass isometry`: layer-wise dynamical isometry at initialization (method spec §3) of one
-// dense MLP or a grid of them, each over --repeats fresh topologies, on real inputs; beside each
-// model the Gaussian-matrix theory check of spec §3.3.
+// network or a grid of them, each over --repeats fresh topologies/initialisations, on real
+// inputs. Dense MLPs: the analytic path, beside each model the Gaussian-matrix theory check of
+// spec §3.3. Convolutional families: conv_isometry.h (exact or Lanczos, with the estimate's error).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -14,8 +15,10 @@
 #include "cli/spec_options.h"
 #include "nnmass/memory.h"
 #include "nnmass/train/recipe.h"
+#include "nnmass/analysis/conv_isometry.h"
 #include "nnmass/analysis/isometry.h"
 #include "nnmass/cost.h"
+#include "nnmass/design.h"
 #include "nnmass/error.h"
 #include "nnmass/mass.h"
 #include "nnmass/spec_json.h"
@@ -28,7 +31,7 @@ struct IsometryCliOptions {
   OptionTable table;
   SpecFlags spec;
   DataOptions data;
-  int64_t samples = 10000;  // the official ldi.py uses the whole 10,000-image test set
+  int64_t samples = 10000;  // the official ldi.py uses the whole 10,000-image test set (MLP)
   std::string init = "default";
   double sigma = 1.0;
   std::string derivative = "correct";
@@ -40,7 +43,14 @@ struct IsometryCliOptions {
   bool layers = false;
   bool json = false;
   std::string load;  // --load: measure a saved model (e.g. a trained one)
+  // Convolutional networks (conv_isometry.h).
+  std::string method = "auto";
+  int steps = 32, probes = 2;
+  int64_t exact_max = int64_t{1} << 21;
 };
+
+// Defaults for convolutional networks, whose layer Jacobians cost far more than an MLP's.
+constexpr int64_t kConvSamples = 64, kConvBatch = 16;
 
 struct ModelIsometry {
   Spec spec;
@@ -65,17 +75,10 @@ struct ModelIsometry {
   }
 };
 
-IsometryResult measure_timed(DenseMlpImpl& mlp, const IsometryCliOptions& opt, const torch::Tensor& inputs,
-                             double* seconds) {
-  IsometryOptions options;
-  options.derivative = parse_derivative(opt.derivative, "--derivative");
-  // Wide layers take seconds a sample: smaller chunks, so progress shows (same result).
-  const std::vector<LayerInfo> layers = mlp.layer_table();
-  const bool wide = std::any_of(layers.begin(), layers.end(), [](const LayerInfo& l) { return l.out > 128; });
-  options.batch_size = wide ? std::min<int64_t>(opt.batch_size, 10) : opt.batch_size;
+// Prints how far a long measurement is, after 5 s (stderr).
+std::function<void(int64_t, int64_t)> progress_printer() {
   const auto start = std::chrono::steady_clock::now();
-  // Wide layers cost seconds a sample: after 5 s, say how far the measurement is (stderr).
-  options.progress = [start, shown = false](int64_t done, int64_t total) mutable {
+  return [start, shown = false](int64_t done, int64_t total) mutable {
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (s < 5 && !shown) return;
     shown = true;
@@ -83,16 +86,51 @@ IsometryResult measure_timed(DenseMlpImpl& mlp, const IsometryCliOptions& opt, c
                  static_cast<long long>(total), s, s / done * (total - done));
     if (done == total) std::fprintf(stderr, "\n");
   };
-  IsometryResult result = measure_isometry(mlp, inputs, options);
+}
+
+IsometryResult measure_mlp(DenseMlpImpl& mlp, const IsometryCliOptions& opt, const torch::Tensor& inputs) {
+  IsometryOptions options;
+  options.derivative = parse_derivative(opt.derivative, "--derivative");
+  // Wide layers take seconds a sample: smaller chunks, so progress shows (same result).
+  const std::vector<LayerInfo> layers = mlp.layer_table();
+  const bool wide = std::any_of(layers.begin(), layers.end(), [](const LayerInfo& l) { return l.out > 128; });
+  options.batch_size = wide ? std::min<int64_t>(opt.batch_size, 10) : opt.batch_size;
+  options.progress = progress_printer();
+  return measure_isometry(mlp, inputs, options);
+}
+
+IsometryResult measure_timed(NetworkImpl& network, const IsometryCliOptions& opt, const torch::Tensor& inputs,
+                             uint64_t seed, double* seconds) {
+  const auto start = std::chrono::steady_clock::now();
+  IsometryResult result;
+  if (auto* mlp = dynamic_cast<DenseMlpImpl*>(&network)) {
+    result = measure_mlp(*mlp, opt, inputs);
+  } else {
+    ConvIsometryOptions options;
+    options.method = parse_jacobian_method(opt.method, "--method");
+    options.steps = opt.steps;
+    options.probes = opt.probes;
+    options.exact_max_entries = opt.exact_max;
+    options.seed = seed;
+    options.batch_size = opt.batch_size;
+    options.progress = progress_printer();
+    result = to_isometry_result(measure_conv_isometry(network, inputs, options));
+  }
   *seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }
 
 IsometryResult measure_once(const Spec& spec, const IsometryCliOptions& opt, const InitOptions& init,
                             const torch::Tensor& inputs, double* seconds) {
-  const Links links = draw_links(spec, init.seed);
-  const Network network = build_network(spec, &links, init);
-  return measure_timed(*std::dynamic_pointer_cast<DenseMlpImpl>(network), opt, inputs, seconds);
+  std::optional<Links> links;
+  if (is_dense(spec.family)) links = draw_links(spec, init.seed);
+  const Network network = build_network(spec, links ? &*links : nullptr, init);
+  return measure_timed(*network, opt, inputs, init.seed, seconds);
+}
+
+nlohmann::json error_json(const EstimateError& e) {
+  return {{"method", e.method}, {"mean_se", e.mean_se}, {"std_se", e.std_se},
+          {"mean_bound", e.mean_bound}, {"std_bound", e.std_bound}};
 }
 
 nlohmann::json to_json(const ModelIsometry& m, const IsometryCliOptions& opt) {
@@ -100,37 +138,61 @@ nlohmann::json to_json(const ModelIsometry& m, const IsometryCliOptions& opt) {
   for (size_t r = 0; r < m.repeats.size(); ++r) {
     nlohmann::json layers = nlohmann::json::array();
     for (const auto& l : m.repeats[r].layers)
-      layers.push_back({{"name", l.name}, {"rows", l.rows}, {"cols", l.cols}, {"mean", l.mean}, {"std", l.std}, {"count", l.count}});
+      layers.push_back({{"name", l.name}, {"rows", l.rows}, {"cols", l.cols}, {"mean", l.mean}, {"std", l.std},
+                        {"count", l.count}, {"error", error_json(l.error)}});
     repeats.push_back({{"seed", opt.seeds[r]}, {"mean", m.repeats[r].mean}, {"std", m.repeats[r].std},
-                       {"count", m.repeats[r].count}, {"layers", layers}});
+                       {"count", m.repeats[r].count}, {"error", error_json(m.repeats[r].error)}, {"layers", layers}});
   }
   const Cost cost = count_cost(m.spec);
   return {{"spec", spec_to_json(m.spec)}, {"nn_mass", nn_mass(m.spec)}, {"params", cost.params},
           {"flops", cost.flops}, {"init", opt.init}, {"sigma", opt.sigma}, {"derivative", opt.derivative},
           {"mean", m.mean()}, {"std", m.std()}, {"mean_spread", m.spread()},
-          {"theory_gaussian_mean", m.theory}, {"seconds", m.seconds}, {"repeats", repeats}};
+          {"theory_gaussian_mean", m.spec.family == Family::kMlp ? nlohmann::json(m.theory) : nlohmann::json()},
+          {"seconds", m.seconds}, {"samples", opt.samples}, {"repeats", repeats}};
+}
+
+// The largest probe standard error and quadrature bound over the repeats ("exact" if none).
+std::string error_text(const ModelIsometry& m) {
+  double se = 0, bound = 0;
+  for (const auto& r : m.repeats) se = std::max(se, r.error.mean_se), bound = std::max(bound, r.error.mean_bound);
+  if (se == 0 && bound == 0) return "exact";
+  return "se " + fixed(se, 4) + ", bias <= " + fixed(bound, 4);
 }
 
 void print_table(const std::vector<ModelIsometry>& models, const IsometryCliOptions& opt, const std::string& data) {
+  const bool mlp = std::all_of(models.begin(), models.end(), [](const ModelIsometry& m) { return m.spec.family == Family::kMlp; });
   std::cout << "layer-wise Jacobian singular values at init: " << data << ", " << opt.samples << " samples, init "
-            << opt.init << ", " << opt.derivative << " derivative, " << opt.seeds.size() << " topolog"
-            << (opt.seeds.size() == 1 ? "y" : "ies") << " per model\n\n";
-  Table table({"model", "d", "w", "t_c", "NN-Mass", "params", "mean σ", "± topologies", "std σ",
-               "Gaussian σ̄(w, m)"});
-  for (size_t k = 0; k < models.size(); ++k) {
-    const ModelIsometry& m = models[k];
-    const Cell& c = m.spec.cells.front();
-    table.add_row({std::to_string(k), std::to_string(c.depth), std::to_string(c.width), std::to_string(c.tc),
-                   fixed(nn_mass(m.spec), 3), group_digits(count_cost(m.spec).params), fixed(m.mean(), 4),
-                   fixed(m.spread(), 4), fixed(m.std(), 4), fixed(m.theory, 3)});
+            << opt.init << (mlp ? ", " + opt.derivative + " derivative, " : ", ") << opt.seeds.size() << " "
+            << (mlp ? "topolog" : "initialisation") << (opt.seeds.size() == 1 ? (mlp ? "y" : "") : (mlp ? "ies" : "s"))
+            << " per model\n\n";
+  if (mlp) {
+    Table table({"model", "d", "w", "t_c", "NN-Mass", "params", "mean σ", "± topologies", "std σ",
+                 "Gaussian σ̄(w, m)"});
+    for (size_t k = 0; k < models.size(); ++k) {
+      const ModelIsometry& m = models[k];
+      const Cell& c = m.spec.cells.front();
+      table.add_row({std::to_string(k), std::to_string(c.depth), std::to_string(c.width), std::to_string(c.tc),
+                     fixed(nn_mass(m.spec), 3), group_digits(count_cost(m.spec).params), fixed(m.mean(), 4),
+                     fixed(m.spread(), 4), fixed(m.std(), 4), fixed(m.theory, 3)});
+    }
+    std::cout << table.render();
+  } else {
+    Table table({"model", "architecture", "NN-Mass", "params", "mean σ", "± seeds", "std σ", "estimate error (mean σ)"});
+    for (size_t k = 0; k < models.size(); ++k) {
+      const ModelIsometry& m = models[k];
+      table.add_row({std::to_string(k), to_string(m.spec.family) + " " + architecture_text(m.spec), fixed(nn_mass(m.spec), 3),
+                     group_digits(count_cost(m.spec).params), fixed(m.mean(), 4), fixed(m.spread(), 4),
+                     fixed(m.std(), 4), error_text(m)});
+    }
+    std::cout << table.render();
   }
-  std::cout << table.render();
   if (!opt.layers) return;
   for (size_t k = 0; k < models.size(); ++k) {
-    Table layers({"layer", "jacobian", "mean σ", "std σ"});
+    Table layers({"layer", "jacobian", "method", "mean σ", "std σ", "se (mean)", "bias bound (mean)"});
     for (const auto& l : models[k].repeats.front().layers)
-      layers.add_row({l.name, std::to_string(l.rows) + "x" + std::to_string(l.cols), fixed(l.mean, 4), fixed(l.std, 4)});
-    std::cout << "\nmodel " << k << ", first topology\n" << layers.render();
+      layers.add_row({l.name, std::to_string(l.rows) + "x" + std::to_string(l.cols), l.error.method, fixed(l.mean, 4),
+                      fixed(l.std, 4), fixed(l.error.mean_se, 4), fixed(l.error.mean_bound, 4)});
+    std::cout << "\nmodel " << k << ", first " << (mlp ? "topology" : "seed") << "\n" << layers.render();
   }
 }
 
@@ -155,10 +217,17 @@ std::vector<Spec> checked_specs(IsometryCliOptions& opt, std::optional<LoadedMod
   } else {
     specs = specs_from_flags(opt.spec, opt.table);
   }
+  const bool conv = std::any_of(specs.begin(), specs.end(), [](const Spec& s) { return s.family != Family::kMlp; });
+  const bool mlp = std::any_of(specs.begin(), specs.end(), [](const Spec& s) { return s.family == Family::kMlp; });
+  if (conv) {
+    if (opt.table.given("derivative")) throw SpecError("--derivative applies to mlp only (convolutional layers use ReLU)");
+    if (!opt.table.given("samples")) opt.samples = kConvSamples;
+    if (!opt.table.given("batch-size")) opt.batch_size = kConvBatch;
+  }
+  if (mlp)
+    for (const char* flag : {"method", "lanczos-steps", "probes", "exact-max"})
+      if (opt.table.given(flag)) throw SpecError(std::string("--") + flag + " applies to convolutional networks only (the dense MLP's Jacobians are analytic)");
   for (const Spec& s : specs) {
-    if (s.family != Family::kMlp)
-      throw SpecError("isometry supports the dense MLP only for now (layer Jacobians of " + to_string(s.family) +
-                      " are not implemented); use --family mlp");
     check_memory(isometry_bytes(s, std::min(opt.batch_size, opt.samples)),
                  "measuring LDI of this network with --batch-size " + std::to_string(opt.batch_size));
   }
@@ -179,17 +248,16 @@ void run_isometry(IsometryCliOptions& opt) {
     ModelIsometry m;
     const bool adopt = !loaded && opt.spec.spec_file.empty() && opt.spec.example.empty();
     m.spec = fit_spec_to_data(flag_spec, data, adopt && !opt.table.given("input"), adopt && !opt.table.given("classes"));
-    if (loaded) {
-      auto mlp = std::dynamic_pointer_cast<DenseMlpImpl>(loaded->network);
-      m.repeats.push_back(measure_timed(*mlp, opt, inputs, &m.seconds));
-    }
+    if (loaded) m.repeats.push_back(measure_timed(*loaded->network, opt, inputs, loaded->init.seed, &m.seconds));
     for (size_t r = 0; !loaded && r < opt.seeds.size(); ++r) {
       const InitOptions init{parse_init(opt.init, "--init"), opt.sigma, opt.seeds[r]};
       m.repeats.push_back(measure_once(m.spec, opt, init, inputs, &m.seconds));
     }
-    const int width = m.spec.cells.front().width;
-    const int draws = opt.theory_draws > 0 ? opt.theory_draws : theory_draws_for(width);
-    m.theory = gaussian_mean_singular_value(width, nn_mass(m.spec), draws, opt.seeds.front());
+    if (m.spec.family == Family::kMlp) {
+      const int width = m.spec.cells.front().width;
+      const int draws = opt.theory_draws > 0 ? opt.theory_draws : theory_draws_for(width);
+      m.theory = gaussian_mean_singular_value(width, nn_mass(m.spec), draws, opt.seeds.front());
+    }
     models.push_back(std::move(m));
   }
   if (opt.json) {
@@ -207,27 +275,39 @@ void register_isometry(CLI::App& app) {
   auto opt = std::make_shared<IsometryCliOptions>();
   CLI::App* cmd = app.add_subcommand(
       "isometry",
-      "Layer-wise dynamical isometry (Jacobian singular values) of dense MLPs at initialization.\n"
-      "The mean and std of the singular values of every layer's\n"
-      "Jacobian (w.r.t. its concatenated input) at initialization, pooled over layers and test\n"
-      "images, for dense MLPs; beside it the mean singular value of a w x (w + m/2) Gaussian\n"
-      "matrix (the theory check). Comma lists in --depth/--width/--tc give a grid of models.\n"
+      "Layer-wise dynamical isometry (Jacobian singular values) at initialization.\n"
+      "The mean and std of the singular values of every layer's Jacobian (w.r.t. its concatenated\n"
+      "input, at each test image) at initialization, pooled over layers and images.\n"
+      "Dense MLPs: analytic, beside it the mean singular value of a w x (w + m/2) Gaussian matrix\n"
+      "(the theory check). cnn, dwcnn, resnet, mobilenet_v2: each conv layer (ResNet/MobileNet:\n"
+      "each block, skip included) with its BatchNorm (at the images' batch statistics) and ReLUs;\n"
+      "exact for Jacobians of at most --exact-max entries, else stochastic Lanczos quadrature,\n"
+      "whose standard error and bias bound are printed. Comma lists in --depth/--width/--tc give\n"
+      "a grid of models.\n"
       "Examples:\n"
       "  nnmass isometry --family mlp --width 8 --depth 16 --tc 0,4,8,12 --repeats 5\n"
-      "  nnmass isometry --family mlp --width 8 --depth 32 --tc 8 --derivative reference --json");
+      "  nnmass isometry --family mlp --width 8 --depth 32 --tc 8 --derivative reference --json\n"
+      "  nnmass isometry --family cnn --width 8:16:16 --depth 8 --tc 0,16:32:32 --head reference --per-layer\n"
+      "  nnmass isometry --arch resnet18 --stem cifar --samples 16");
   OptionTable& t = opt->table;
   add_spec_flags(t, &opt->spec);
   t.group("Isometry");
   t.add("data", &opt->data.source, "Data set whose test images are the inputs [default: Fashion-MNIST]");
-  t.add("samples", &opt->samples, 1, int64_t{1} << 32, "Test images used");
+  t.add("samples", &opt->samples, 1, int64_t{1} << 32, "Test images used [default: 10000 mlp, 64 otherwise]");
   add_init_options(t, &opt->init, &opt->sigma);
   t.add("derivative", &opt->derivative,
         "Activation derivative: correct, or the official code's (ELU: exp(x) for x > 0, else 0)",
         {"correct", "reference"});
   add_seed_options(t, &opt->seed, 1);
-  t.add("batch-size", &opt->batch_size, 1, 1 << 20, "Samples per forward pass (Jacobians are computed per chunk)");
+  t.add("batch-size", &opt->batch_size, 1, 1 << 20,
+        "Samples per forward pass (Jacobians are computed per chunk) [default: 1000 mlp, 16 otherwise]");
   t.add("theory-draws", &opt->theory_draws, 0, 1000000,
         "Gaussian matrices drawn for the theory check (0: 200, fewer for widths past 100)");
+  t.add("method", &opt->method, "Convolutional layers: explicit Jacobian, Lanczos quadrature, or exact when small",
+        {"auto", "exact", "lanczos"});
+  t.add("exact-max", &opt->exact_max, 1, int64_t{1} << 40, "auto: exact when a layer's Jacobian has at most this many entries");
+  t.add("lanczos-steps", &opt->steps, 1, 10000, "Lanczos steps per probe");
+  t.add("probes", &opt->probes, 1, 10000, "Rademacher probes per image (2 or more for a standard error)");
   add_threads_option(t, &opt->threads);
   t.add("load", &opt->load, "Measure a saved model file (nnmass build/train --save/--out) instead");
   t.group("Output");

@@ -87,6 +87,7 @@ void run_sweep_command(SweepCliOptions& o) {
   config.sigma = o.sigma;
   config.ldi_samples = o.ldi_samples;
   config.ldi_derivative = parse_derivative(o.derivative, "--derivative");
+  config.ldi_method = parse_jacobian_method(o.ldi_method, "--ldi-method");
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   config.jobs = o.jobs > 0 ? o.jobs : cores;
   const DataSplit data = load_data(o.data);

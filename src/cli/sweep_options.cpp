@@ -18,8 +18,13 @@ void declare_sweep_options(SweepCliOptions& o) {
         "objects (any family) instead of the architecture flags").in_grid = false;
   add_seed_options(t, &o.seeds, 1);
   add_init_options(t, &o.init, &o.sigma);
-  t.add("ldi-samples", &o.ldi_samples, 0, 1000000, "Test images for LDI at init (0: skip)");
-  t.add("derivative", &o.derivative, "LDI activation derivative", {"correct", "reference"});
+  t.add("ldi-samples", &o.ldi_samples, 0, 1000000,
+        "Test images for LDI at init (0: skip); a convolutional network's layers cost far more a sample than "
+        "an MLP's, and each image holds thousands of singular values: use a few dozen there");
+  t.add("derivative", &o.derivative, "LDI activation derivative (dense MLPs)", {"correct", "reference"});
+  t.add("ldi-method", &o.ldi_method,
+        "LDI of convolutional layers: explicit Jacobian, Lanczos quadrature, or exact when small (nnmass isometry --help)",
+        {"auto", "exact", "lanczos"});
   t.add("db", &o.db, "Results database (SQLite)");
   t.add("shard", &o.shard, "Run the k-th of N slices: k/N, 0 <= k < N");
   t.add("jobs", &o.jobs, 0, 1024, "Packs (or lone runs) trained at once (0: one per core)");

@@ -23,6 +23,7 @@ struct SweepSettings {
   double sigma = 1.0;
   int64_t ldi_samples = 1000;
   std::string derivative = "correct";
+  std::string ldi_method = "auto";
   std::string db = "runs/sweep.sqlite";
   std::string shard;             // "k/N"
   int jobs = 0;

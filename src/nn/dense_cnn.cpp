@@ -67,6 +67,33 @@ torch::Tensor CnnCellImpl::forward(torch::Tensor x) {
   return o;
 }
 
+torch::Tensor CnnCellImpl::trace(torch::Tensor x, const std::string& prefix, std::vector<LayerMap>& maps) {
+  // The maps hold the submodules (shared) so they outlive this call; each repeats forward()'s step.
+  const int d = static_cast<int>(convs.size());
+  nn::AnyModule conv0 = convs[0], conv1 = convs[1];
+  nn::BatchNorm2d bn0 = norms[0], bn1 = norms[1];
+  maps.push_back({prefix + "layer0", x, [=](const torch::Tensor& z) mutable { return bn0->forward(conv0.forward(z)); }});
+  torch::Tensor o = maps.back().apply(x);
+  torch::Tensor all = o;
+  maps.push_back({prefix + "layer1", o, [=](const torch::Tensor& z) mutable {
+                    return bn1->forward(conv1.forward(torch::relu(z)));
+                  }});
+  o = maps.back().apply(o);
+  for (int k = 2; k < d; ++k) {
+    torch::Tensor z = o;
+    if (gather[k].defined()) {
+      all = torch::cat({all, o}, 1);
+      z = all.index_select(1, gather[k]);
+    }
+    nn::AnyModule conv = convs[k];
+    nn::BatchNorm2d bn = norms[k];
+    maps.push_back({prefix + "layer" + std::to_string(k), z,
+                    [=](const torch::Tensor& in) mutable { return conv.forward(torch::relu(bn->forward(in))); }});
+    o = maps.back().apply(z);
+  }
+  return o;
+}
+
 DenseCnnImpl::DenseCnnImpl(const Spec& spec, const Links& links) : spec_(spec), links_(links) {
   const bool depthwise = spec.family == Family::kDepthwiseCnn;
   int64_t in = spec.input[0], h = spec.input[1], w = spec.input[2];
@@ -92,6 +119,13 @@ torch::Tensor DenseCnnImpl::forward(torch::Tensor x) {
   for (auto& cell : cells_) x = cell->forward(x);
   x = spec_.head == Head::kGap ? torch::adaptive_avg_pool2d(x, {1, 1}) : torch::avg_pool2d(x, 2);
   return fc_->forward(x.flatten(1));
+}
+
+std::vector<LayerMap> DenseCnnImpl::layer_maps(const torch::Tensor& x) {
+  std::vector<LayerMap> maps;
+  torch::Tensor h = x;
+  for (size_t c = 0; c < cells_.size(); ++c) h = cells_[c]->trace(h, "cell" + std::to_string(c) + ".", maps);
+  return maps;
 }
 
 std::vector<LayerInfo> DenseCnnImpl::layer_table() const {

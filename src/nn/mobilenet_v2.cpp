@@ -65,6 +65,19 @@ torch::Tensor MobileNetV2Impl::forward(torch::Tensor x) {
   return classifier->forward(torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1));
 }
 
+std::vector<LayerMap> MobileNetV2Impl::layer_maps(const torch::Tensor& x) {
+  std::vector<LayerMap> maps;
+  torch::Tensor h = x;
+  size_t k = 0;
+  for (const nn::AnyModule& entry : *features) {
+    nn::AnyModule layer = entry;  // shares the module
+    maps.push_back({"features." + std::to_string(k++), h,
+                    [=](const torch::Tensor& z) mutable { return layer.forward(z); }});
+    h = maps.back().apply(h);
+  }
+  return maps;
+}
+
 std::vector<LayerInfo> MobileNetV2Impl::layer_table() const {
   std::vector<LayerInfo> rows;
   const auto blocks = residual_blocks(spec_);

@@ -62,6 +62,11 @@ std::string read_string(torch::serialize::InputArchive& archive, const char* key
 
 }  // namespace
 
+std::vector<LayerMap> NetworkImpl::layer_maps(const torch::Tensor&) {
+  throw SpecError("layer maps (convolutional layer Jacobians) are defined for cnn, dwcnn, resnet and "
+                  "mobilenet_v2 networks only");
+}
+
 std::string to_string(InitKind kind) {
   switch (kind) {
     case InitKind::kDefault: return "default";

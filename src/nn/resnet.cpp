@@ -63,6 +63,26 @@ torch::Tensor ResNetImpl::forward(torch::Tensor x) {
   return fc->forward(torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1));
 }
 
+std::vector<LayerMap> ResNetImpl::layer_maps(const torch::Tensor& x) {
+  std::vector<LayerMap> maps;
+  nn::Conv2d c1 = conv1;
+  nn::BatchNorm2d b1 = bn1;
+  const bool pool = spec_.resnet.stem == Stem::kImageNet;
+  maps.push_back({"conv1", x, [=](const torch::Tensor& z) mutable {
+                    torch::Tensor h = torch::relu(b1->forward(c1->forward(z)));
+                    return pool ? torch::max_pool2d(h, 3, 2, 1) : h;
+                  }});
+  torch::Tensor h = maps.back().apply(x);
+  for (size_t s = 0; s < stages_.size(); ++s)
+    for (size_t b = 0; b < stages_[s]->size(); ++b) {
+      ResBlock block(stages_[s]->ptr<ResBlockImpl>(b));
+      maps.push_back({"layer" + std::to_string(s + 1) + "." + std::to_string(b), h,
+                      [=](const torch::Tensor& z) mutable { return block->forward(z); }});
+      h = maps.back().apply(h);
+    }
+  return maps;
+}
+
 std::vector<LayerInfo> ResNetImpl::layer_table() const {
   std::vector<LayerInfo> rows;
   LayerInfo stem;

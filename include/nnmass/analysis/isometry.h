@@ -50,17 +50,27 @@ struct IsometryOptions {
   std::function<void(int64_t done, int64_t total)> progress;
 };
 
+// How a figure was computed and its error: 0 for the analytic and exact paths; for a Lanczos
+// estimate (conv_isometry.h) the probes' standard error and the quadrature's bound.
+struct EstimateError {
+  std::string method = "analytic";  // analytic (dense MLP), exact, lanczos, or mixed (pooled)
+  double mean_se = 0, std_se = 0;
+  double mean_bound = 0, std_bound = 0;
+};
+
 struct LayerIsometry {
   std::string name;
   int64_t rows = 0, cols = 0;  // Jacobian shape
   double mean = 0, std = 0;    // of this layer's singular values over all samples
   int64_t count = 0;           // singular values pooled
+  EstimateError error;
 };
 
 struct IsometryResult {
   double mean = 0, std = 0;  // pooled over layers and samples (std: n - 1 denominator)
   int64_t count = 0;
   std::vector<LayerIsometry> layers;
+  EstimateError error;
 };
 
 // LDI of a dense MLP on `inputs` ([N, ...] samples), in eval mode and without gradients.

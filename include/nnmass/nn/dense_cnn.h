@@ -29,6 +29,10 @@ class CnnCellImpl : public torch::nn::Module {
               bool first_cell);
   // x: [B, in, H, W] -> [B, w, H', W']
   torch::Tensor forward(torch::Tensor x);
+  // The forward pass, recording each layer as a map from its input (layer 0: x -> BN(conv0(x));
+  // 1: o_0 -> BN(conv1(ReLU(o_0))); k >= 2: [o_{k-1}, links] -> conv_k(ReLU(BN_k(.)))) into `maps`
+  // with names prefix + "layerK". Returns the cell's output.
+  torch::Tensor trace(torch::Tensor x, const std::string& prefix, std::vector<LayerMap>& maps);
   std::vector<torch::nn::AnyModule> convs;  // conv_k, each a Conv2d or a ConvDepth
   std::vector<torch::nn::BatchNorm2d> norms;  // BN of layer k (over w for k < 2, w + t_k after)
   std::vector<torch::Tensor> gather;          // as in MlpCell, channels of [o_0 .. o_{k-1}]
@@ -40,6 +44,7 @@ class DenseCnnImpl : public NetworkImpl {
   DenseCnnImpl(const Spec& spec, const Links& links);
   torch::Tensor forward(torch::Tensor x) override;  // [B, C, H, W]
   std::vector<LayerInfo> layer_table() const override;
+  std::vector<LayerMap> layer_maps(const torch::Tensor& x) override;
   const Spec& spec() const { return spec_; }
   const Links& links() const { return links_; }
 

@@ -26,6 +26,8 @@ class MobileNetV2Impl : public NetworkImpl {
   explicit MobileNetV2Impl(const Spec& spec);
   torch::Tensor forward(torch::Tensor x) override;
   std::vector<LayerInfo> layer_table() const override;
+  // Each entry of `features`: the stem, each inverted residual block (skip included), the last 1x1.
+  std::vector<LayerMap> layer_maps(const torch::Tensor& x) override;
 
  private:
   Spec spec_;

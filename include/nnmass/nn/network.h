@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,12 +45,26 @@ struct LayerInfo {
 // The layer-table row of a classifier head.
 LayerInfo head_row(const std::string& name, const std::string& kind, const torch::nn::Linear& linear);
 
+// One layer of a network as a map, traced at a batch: what layer-wise Jacobians differentiate.
+// `input` is the layer's input during the traced forward pass and `apply` the layer's forward from
+// such an input to its output, BatchNorm and activations included as the network applies them
+// (with BatchNorm in eval mode each sample's output depends on that sample alone).
+struct LayerMap {
+  std::string name;  // as in layer_table(): "cell0.layer3", "layer2.0", "features.4"
+  torch::Tensor input;
+  std::function<torch::Tensor(const torch::Tensor&)> apply;
+};
+
 // Common interface of every family's module.
 class NetworkImpl : public torch::nn::Module {
  public:
   // x: [batch, input...] -> logits [batch, classes].
   virtual torch::Tensor forward(torch::Tensor x) = 0;
   virtual std::vector<LayerInfo> layer_table() const = 0;
+  // The convolutional layers (dense CNNs: each conv layer; ResNets and MobileNet-v2: the stem and
+  // each block, skip included) traced at x, in the order of the forward pass. The classifier head
+  // is not among them. Families without convolutions throw SpecError.
+  virtual std::vector<LayerMap> layer_maps(const torch::Tensor& x);
 };
 using Network = std::shared_ptr<NetworkImpl>;
 

@@ -28,6 +28,8 @@ class ResNetImpl : public NetworkImpl {
   explicit ResNetImpl(const Spec& spec);
   torch::Tensor forward(torch::Tensor x) override;
   std::vector<LayerInfo> layer_table() const override;
+  // conv1 (the stem: conv, BN, ReLU and the ImageNet stem's max-pool), then each block, skip included.
+  std::vector<LayerMap> layer_maps(const torch::Tensor& x) override;
 
  private:
   Spec spec_;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "nnmass/analysis/conv_isometry.h"
 #include "nnmass/analysis/isometry.h"
 #include "nnmass/data/dataset.h"
 #include "nnmass/sweep/store.h"
@@ -25,7 +26,8 @@ struct SweepConfig {
   InitKind init = InitKind::kDefault;
   double sigma = 1.0;
   int64_t ldi_samples = 1000;     // test images for the LDI at initialization (0: skip)
-  Derivative ldi_derivative = Derivative::kCorrect;
+  Derivative ldi_derivative = Derivative::kCorrect;  // dense MLPs
+  JacobianMethod ldi_method = JacobianMethod::kAuto;  // convolutional networks (conv_isometry.h)
   int jobs = 1;                   // packs (or lone runs) trained at once (each on one thread when > 1)
   // Most runs per pack (dense MLPs of one layer structure trained in lockstep, see
   // nnmass/nn/packed_mlp.h): 1 trains every run alone as a libtorch module; 0 chooses from the
