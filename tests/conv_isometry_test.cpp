@@ -315,6 +315,25 @@ TEST(ConvIsometry, LayerShapesAndCountsFollowTheNetwork) {
   EXPECT_EQ(r.sums.count, count);
   EXPECT_THROW(measure_conv_isometry(*net, x.narrow(0, 0, 0), {}), SpecError);
   EXPECT_THROW(parse_jacobian_method("svd"), SpecError);
+
+  // One 4x4 image through two stride-2 stages leaves one value per channel: BatchNorm statistics
+  // cannot be taken. A clear error, and the network as it was.
+  Spec tiny = resnet({1, 4, 4});
+  tiny.resnet.layers = {1, 1, 1};
+  tiny.resnet.planes = {2, 2, 2};
+  Network small = build(tiny);
+  small->train();
+  std::vector<torch::Tensor> before;
+  for (const auto& b : small->buffers()) before.push_back(b.clone());
+  try {
+    measure_conv_isometry(*small, torch::randn({1, 1, 4, 4}), {});
+    ADD_FAILURE() << "no error";
+  } catch (const SpecError& e) {
+    EXPECT_NE(std::string(e.what()).find("more than one value per channel"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(small->is_training());
+  const auto after = small->buffers();
+  for (size_t i = 0; i < before.size(); ++i) EXPECT_TRUE(torch::equal(before[i], after[i])) << "buffer " << i;
 }
 
 }  // namespace

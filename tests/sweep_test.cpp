@@ -676,7 +676,7 @@ TEST_F(RunSweepTest, ConvNetworksGetLdiAndTheMethodKeysOnlyTheirMeasuredRuns) {
   config.seeds = {0, 1};
   config.train.epochs = 1;
   config.train.batch_size = 20;
-  config.ldi_samples = 4;
+  config.conv_ldi_samples = 4;
   const auto keys = [&](const SweepConfig& c) {
     std::vector<std::string> k;
     for (const SweepRun& r : plan_sweep(c, data)) k.push_back(r.key);
@@ -686,13 +686,17 @@ TEST_F(RunSweepTest, ConvNetworksGetLdiAndTheMethodKeysOnlyTheirMeasuredRuns) {
   lanczos.ldi_method = JacobianMethod::kLanczos;
   EXPECT_NE(keys(config), keys(lanczos));
   SweepConfig off = config, off_lanczos = config;
-  off.ldi_samples = off_lanczos.ldi_samples = 0;
+  off.conv_ldi_samples = off_lanczos.conv_ldi_samples = 0;
   off_lanczos.ldi_method = JacobianMethod::kLanczos;
   EXPECT_EQ(keys(off), keys(off_lanczos));
   SweepConfig mlps = tiny_config(), mlps_lanczos = tiny_config();
   mlps_lanczos.ldi_method = JacobianMethod::kLanczos;
   const DataSplit circle = tiny_circle();
+  mlps_lanczos.conv_ldi_samples = 99;  // not the MLPs' count either
   for (size_t i = 0; i < 9; ++i) EXPECT_EQ(plan_sweep(mlps, circle)[i].key, plan_sweep(mlps_lanczos, circle)[i].key);
+  SweepConfig more = config;
+  more.ldi_samples = 99;  // the MLPs' count: not the CNN's
+  EXPECT_EQ(keys(config), keys(more));
 
   ScratchDir dir;
   RunStore store(dir.file("cnn.sqlite"));

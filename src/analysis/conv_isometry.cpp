@@ -48,8 +48,13 @@ class SampleStatistics {
         network.forward(inputs.narrow(0, start, std::min(kStatisticsChunk, inputs.size(0) - start)));
     } catch (const c10::Error& e) {
       restore();
-      throw SpecError("isometry: BatchNorm statistics need more than one value per channel; use more samples (" +
-                      std::string(e.what_without_backtrace()).substr(0, 120) + ")");
+      const std::string what = e.what_without_backtrace();
+      if (what.find("more than 1 value per channel") != std::string::npos)
+        throw SpecError("isometry: BatchNorm statistics need more than one value per channel; use more samples");
+      throw Error("isometry: " + what.substr(0, what.find('\n')));
+    } catch (...) {  // e.g. the network's own input-shape error: leave the network as it was
+      restore();
+      throw;
     }
     network.eval();
   }

@@ -46,7 +46,7 @@ struct IsometryCliOptions {
   // Convolutional networks (conv_isometry.h).
   std::string method = "auto";
   int steps = 32, probes = 2;
-  int64_t exact_max = int64_t{1} << 21;
+  int64_t exact_max = int64_t{1} << 18;  // past ~500 x 500 Lanczos is cheaper (eigvalsh grows as n^3)
 };
 
 // Defaults for convolutional networks, whose layer Jacobians cost far more than an MLP's.

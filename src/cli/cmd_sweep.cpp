@@ -86,6 +86,7 @@ void run_sweep_command(SweepCliOptions& o) {
   config.init = parse_init(o.init, "--init");
   config.sigma = o.sigma;
   config.ldi_samples = o.ldi_samples;
+  if (o.table.given("ldi-samples")) config.conv_ldi_samples = o.ldi_samples;  // else the conv default
   config.ldi_derivative = parse_derivative(o.derivative, "--derivative");
   config.ldi_method = parse_jacobian_method(o.ldi_method, "--ldi-method");
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

@@ -88,6 +88,7 @@ nlohmann::json validate_design(const OptionTable& table, const DesignValidation&
   // Both specs are fixed architectures: they must fit the data as they are.
   config.specs = {fit_spec_to_data(reference, data, false, false), fit_spec_to_data(design, data, false, false)};
   config.seeds = v.seeds;
+  config.conv_ldi_samples = 0;  // the comparison is of accuracies (a MobileNet's conv LDI costs minutes)
   config.train = v.train;
   apply_official_recipe(data, table, v.no_augment, &config.train);
   validate(config.train);

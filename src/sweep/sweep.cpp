@@ -83,6 +83,10 @@ std::mutex& build_mutex() {  // torch's global generator seeds every build: one 
 
 }  // namespace
 
+int64_t ldi_samples_for(const Spec& spec, const SweepConfig& config) {
+  return spec.family == Family::kMlp ? config.ldi_samples : config.conv_ldi_samples;
+}
+
 std::vector<SweepRun> plan_sweep(const SweepConfig& config, const DataSplit& data) {
   if (config.specs.empty()) throw SpecError("the sweep has no architectures");
   if (config.seeds.empty()) throw SpecError("the sweep has no seeds");
@@ -93,11 +97,12 @@ std::vector<SweepRun> plan_sweep(const SweepConfig& config, const DataSplit& dat
           {"spec", spec_to_json(spec)}, {"seed", seed}, {"data", data.name},
           {"train_size", data.train.size()}, {"test_size", data.test.size()},
           {"recipe", recipe_json(config.train)}, {"init", to_string(config.init)}, {"sigma", config.sigma},
-          {"ldi_samples", config.ldi_samples}, {"ldi_derivative", to_string(config.ldi_derivative)}};
+          {"ldi_samples", ldi_samples_for(spec, config)}, {"ldi_derivative", to_string(config.ldi_derivative)}};
       nlohmann::json keyed = identity;
       // Convolutional LDI's method joins the identity only where it is measured, so databases of
       // earlier sweeps (MLPs, or CNNs without LDI) keep their keys.
-      if (spec.family != Family::kMlp && config.ldi_samples > 0) keyed["ldi_method"] = to_string(config.ldi_method);
+      if (spec.family != Family::kMlp && ldi_samples_for(spec, config) > 0)
+        keyed["ldi_method"] = to_string(config.ldi_method);
       runs.push_back({spec, seed, fingerprint(keyed.dump())});
     }
   return runs;
@@ -141,11 +146,11 @@ Network build_and_measure(const SweepRun& run, const SweepConfig& config, const 
     const IsometryResult ldi = measure_isometry(*mlp, data.test.input_slice(0, n), iso);
     r.ldi_mean = ldi.mean;
     r.ldi_std = ldi.std;
-  } else if (!mlp && config.ldi_samples > 0) {  // conv layers: exact or Lanczos (conv_isometry.h)
+  } else if (!mlp && config.conv_ldi_samples > 0) {  // conv layers: exact or Lanczos (conv_isometry.h)
     ConvIsometryOptions iso;
     iso.method = config.ldi_method;
     iso.seed = run.seed;
-    const int64_t n = std::min<int64_t>(config.ldi_samples, data.test.size());
+    const int64_t n = std::min<int64_t>(config.conv_ldi_samples, data.test.size());
     const ConvIsometryResult ldi = measure_conv_isometry(*network, data.test.input_slice(0, n), iso);
     r.ldi_mean = ldi.sums.mean();
     r.ldi_std = ldi.sums.std();

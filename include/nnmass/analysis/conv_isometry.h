@@ -44,7 +44,7 @@ JacobianMethod parse_jacobian_method(const std::string& text, const std::string&
 
 struct ConvIsometryOptions {
   JacobianMethod method = JacobianMethod::kAuto;
-  int64_t exact_max_entries = int64_t{1} << 21;  // auto: exact when rows * cols is at most this
+  int64_t exact_max_entries = int64_t{1} << 18;  // auto: exact when rows * cols is at most this
   int steps = 32;                                // Lanczos steps per probe
   int probes = 2;                                // Rademacher probes per sample (>= 2 for an error)
   uint64_t seed = 0;                             // of the probes

@@ -25,7 +25,10 @@ struct SweepConfig {
   TrainOptions train;             // the recipe (checkpoint/metrics paths are ignored)
   InitKind init = InitKind::kDefault;
   double sigma = 1.0;
-  int64_t ldi_samples = 1000;     // test images for the LDI at initialization (0: skip)
+  int64_t ldi_samples = 1000;     // test images for the LDI at initialization of dense MLPs (0: skip)
+  // ... of convolutional networks, whose layers cost ~1000x more a sample (and hold thousands of
+  // singular values each: a few images give the mean to about 1e-3, see conv_isometry.h).
+  int64_t conv_ldi_samples = 16;
   Derivative ldi_derivative = Derivative::kCorrect;  // dense MLPs
   JacobianMethod ldi_method = JacobianMethod::kAuto;  // convolutional networks (conv_isometry.h)
   int jobs = 1;                   // packs (or lone runs) trained at once (each on one thread when > 1)
@@ -44,6 +47,9 @@ struct SweepRun {
   uint64_t seed = 0;
   std::string key;  // hash of everything that determines the result
 };
+
+// The test images a run of `spec` measures LDI on: ldi_samples (dense MLPs) or conv_ldi_samples.
+int64_t ldi_samples_for(const Spec& spec, const SweepConfig& config);
 
 // Every run of the grid, architectures in order, seeds innermost.
 std::vector<SweepRun> plan_sweep(const SweepConfig& config, const DataSplit& data);
