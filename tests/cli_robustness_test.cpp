@@ -144,6 +144,28 @@ TEST(CliRobustness, FlagsThatDoNotApplyToTheFamilyAreErrors) {
                  "--method must be one of auto, exact, lanczos");
 }
 
+// design --validate --json: both models' per-seed accuracies and the Welch difference with its
+// interval, consistent with each other (a quick run: the mlp case on the synthetic circle set).
+TEST(CliRobustness, DesignValidateJsonHasTheDifferenceAndItsInterval) {
+  ScratchDir dir;
+  const Result r = run_in(dir, "design --case mlp --validate --json --data circle --epochs 1 --limit-train 400 "
+                               "--limit-test 200 --seeds 0,1,2 --db v.sqlite --report v.md");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  const auto& v = j.contains("validation") ? j["validation"] : j;
+  ASSERT_TRUE(v.contains("difference")) << r.out;
+  ASSERT_EQ(v["reference_test_accs"].size(), 3u);
+  ASSERT_EQ(v["design_test_accs"].size(), 3u);
+  double ref = 0, des = 0;
+  for (int i = 0; i < 3; ++i) ref += v["reference_test_accs"][i].get<double>() / 3, des += v["design_test_accs"][i].get<double>() / 3;
+  const auto& d = v["difference"];
+  EXPECT_NEAR(d["design_minus_reference"].get<double>(), des - ref, 1e-9);
+  EXPECT_LE(d["ci95"][0].get<double>(), d["design_minus_reference"].get<double>());
+  EXPECT_GE(d["ci95"][1].get<double>(), d["design_minus_reference"].get<double>());
+  EXPECT_EQ(d["method"], "welch");
+  EXPECT_TRUE(fs::exists(dir.file("v.md")));
+}
+
 // Convolutional LDI from the command line: a dense CNN and a ResNet on Fashion-MNIST images, each
 // layer's method and error in the JSON; exact and Lanczos agree within the Lanczos error.
 TEST(CliRobustness, IsometryMeasuresConvolutionalNetworks) {
