@@ -183,6 +183,9 @@ TEST(CliRobustness, IsometryMeasuresConvolutionalNetworks) {
   EXPECT_EQ(e["repeats"][0]["layers"][0]["error"]["method"], "exact");
   EXPECT_EQ(l["repeats"][0]["error"]["method"], "lanczos");
   EXPECT_TRUE(e["theory_gaussian_mean"].is_null());
+  EXPECT_TRUE(e["derivative"].is_null());
+  EXPECT_EQ(l["conv_options"]["probes"], 4);
+  EXPECT_EQ(l["conv_options"]["method"], "lanczos");
   const double se = l["repeats"][0]["error"]["mean_se"], bound = l["repeats"][0]["error"]["mean_bound"];
   EXPECT_GT(se, 0);
   EXPECT_LE(std::abs(l["mean"].get<double>() - e["mean"].get<double>()), 4 * se + bound) << exact.out << lanczos.out;

@@ -145,7 +145,11 @@ nlohmann::json to_json(const ModelIsometry& m, const IsometryCliOptions& opt) {
   }
   const Cost cost = count_cost(m.spec);
   return {{"spec", spec_to_json(m.spec)}, {"nn_mass", nn_mass(m.spec)}, {"params", cost.params},
-          {"flops", cost.flops}, {"init", opt.init}, {"sigma", opt.sigma}, {"derivative", opt.derivative},
+          {"flops", cost.flops}, {"init", opt.init}, {"sigma", opt.sigma},
+          {"derivative", m.spec.family == Family::kMlp ? nlohmann::json(opt.derivative) : nlohmann::json()},
+          {"conv_options", m.spec.family == Family::kMlp ? nlohmann::json()
+                                                         : nlohmann::json{{"method", opt.method}, {"exact_max", opt.exact_max},
+                                                                          {"lanczos_steps", opt.steps}, {"probes", opt.probes}}},
           {"mean", m.mean()}, {"std", m.std()}, {"mean_spread", m.spread()},
           {"theory_gaussian_mean", m.spec.family == Family::kMlp ? nlohmann::json(m.theory) : nlohmann::json()},
           {"seconds", m.seconds}, {"samples", opt.samples}, {"repeats", repeats}};
