@@ -93,17 +93,16 @@ std::vector<SweepRun> plan_sweep(const SweepConfig& config, const DataSplit& dat
   std::vector<SweepRun> runs;
   for (const Spec& spec : config.specs)
     for (uint64_t seed : config.seeds) {
-      const nlohmann::json identity = {
+      nlohmann::json identity = {
           {"spec", spec_to_json(spec)}, {"seed", seed}, {"data", data.name},
           {"train_size", data.train.size()}, {"test_size", data.test.size()},
           {"recipe", recipe_json(config.train)}, {"init", to_string(config.init)}, {"sigma", config.sigma},
           {"ldi_samples", ldi_samples_for(spec, config)}, {"ldi_derivative", to_string(config.ldi_derivative)}};
-      nlohmann::json keyed = identity;
       // Convolutional LDI's method joins the identity only where it is measured, so databases of
       // earlier sweeps (MLPs, or CNNs without LDI) keep their keys.
       if (spec.family != Family::kMlp && ldi_samples_for(spec, config) > 0)
-        keyed["ldi_method"] = to_string(config.ldi_method);
-      runs.push_back({spec, seed, fingerprint(keyed.dump())});
+        identity["ldi_method"] = to_string(config.ldi_method);
+      runs.push_back({spec, seed, fingerprint(identity.dump())});
     }
   return runs;
 }
