@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "nnmass/nb201.h"
+
 namespace nnmass {
 
 // Generous caps: any real network fits, and the closed forms stay exact in 64-bit integers.
@@ -20,6 +22,7 @@ enum class Family {
   kDepthwiseCnn,  // DenseNet-type CNN whose layers are 1x1 -> depthwise 3x3 -> 1x1 blocks (§2.2)
   kResNet,        // ResNet / Wide-ResNet / ResNeXt, addition skips (§2.3)
   kMobileNetV2,   // MobileNet-v2, inverted residuals (§2.3)
+  kNb201,         // NAS-Bench-201: one searched cell in a fixed ResNet-like skeleton (spec/nb201.md)
 };
 
 enum class Activation { kElu, kRelu };
@@ -59,6 +62,13 @@ struct MobileNetV2Layout {
   Stem stem = Stem::kImageNet;                       // stride 2 (imagenet) or 1 (cifar)
 };
 
+// Layout of a NAS-Bench-201 network: the cell and the skeleton's size (C = 16, N = 5 standard).
+struct Nb201Layout {
+  Nb201Cell cell = nb201_best_cifar10_cell();
+  int channels = 16;        // C: channels of the first stage (then 2C, 4C)
+  int cells_per_stage = 5;  // N
+};
+
 struct Spec {
   Family family = Family::kMlp;
   std::string name;                     // optional label, e.g. "resnet18"
@@ -72,6 +82,7 @@ struct Spec {
   // Residual families only.
   ResNetLayout resnet;
   MobileNetV2Layout mobilenet;
+  Nb201Layout nb201;  // family nb201 only
 };
 
 // True for the families with concatenation links inside cells (MLP and both CNNs).
@@ -80,7 +91,7 @@ bool is_dense(Family family);
 // Throws SpecError naming the first field that is missing, malformed or impossible.
 void validate(const Spec& spec);
 
-// Names used in JSON and on the command line ("mlp", "cnn", "dwcnn", "resnet", "mobilenet_v2", ...).
+// Names used in JSON and on the command line ("mlp", "cnn", "dwcnn", "resnet", "mobilenet_v2", "nb201", ...).
 std::string to_string(Family family);
 std::string to_string(Activation activation);
 std::string to_string(Head head);

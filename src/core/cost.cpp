@@ -225,6 +225,39 @@ Cost mobilenet_cost(const Spec& spec) {
   return n.total();
 }
 
+// NAS-Bench-201 skeleton (spec/nb201.md): 3x3 stem + BN; N cells per stage at C, 2C, 4C, with a
+// residual reduction block (ReLU-Conv3x3/2-BN, ReLU-Conv3x3-BN, shortcut AvgPool 2x2 + Conv 1x1)
+// between stages; head BN + ReLU + global pool + Linear. A cell's conv edges are ReLU-Conv-BN
+// without bias; skip, pool and none edges have no parameters.
+Cost nb201_cost(const Spec& spec) {
+  const Nb201Layout& nb = spec.nb201;
+  Counter n;
+  Plane plane{spec.input[1], spec.input[2]};
+  int64_t channels = nb.channels;
+  n.conv(spec.input[0], channels, 3, plane.pixels());
+  n.batch_norm(channels);
+  const int n3 = nb201_count(nb.cell, Nb201Op::kConv3x3), n1 = nb201_count(nb.cell, Nb201Op::kConv1x1);
+  for (int stage = 0; stage < 3; ++stage) {
+    if (stage > 0) {
+      const int64_t in = channels;
+      channels *= 2;
+      const Plane pooled{plane.h / 2, plane.w / 2};
+      plane = plane.down(3, 2, 1);
+      n.conv(in, channels, 3, plane.pixels());
+      n.conv(channels, channels, 3, plane.pixels());
+      n.batch_norm(2 * channels);
+      n.conv(in, channels, 1, pooled.pixels());
+    }
+    const int64_t cells = nb.cells_per_stage;
+    n.conv(mul(channels, cells, n3), channels, 3, plane.pixels(), 1, mul(cells, n3));
+    n.conv(mul(channels, cells, n1), channels, 1, plane.pixels(), 1, mul(cells, n1));
+    n.batch_norm(mul(cells, n3 + n1, channels));
+  }
+  n.batch_norm(channels);
+  n.linear(channels, spec.classes);
+  return n.total();
+}
+
 }  // namespace
 
 Cost count_cost(const Spec& spec) {
@@ -234,6 +267,7 @@ Cost count_cost(const Spec& spec) {
     case Family::kDepthwiseCnn: return dwcnn_cost(spec);
     case Family::kResNet: return resnet_cost(spec);
     case Family::kMobileNetV2: return mobilenet_cost(spec);
+    case Family::kNb201: return nb201_cost(spec);
   }
   throw SpecError("unknown family");
 }

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 
+#include "nnmass/graph_mass.h"
 #include "nnmass/residual.h"
 
 namespace nnmass {
@@ -64,6 +65,8 @@ double average_density(const Spec& spec) {
 }
 
 std::vector<MassTerm> mass_terms(const Spec& spec) {
+  // NAS-Bench-201 cells are no chain with skips: their NN-Mass comes from the graph definition.
+  if (spec.family == Family::kNb201) return graph_mass_terms(mass_graph(spec, nullptr));
   std::vector<MassTerm> terms;
   if (is_dense(spec.family)) {
     for (size_t c = 0; c < spec.cells.size(); ++c) {

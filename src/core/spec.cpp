@@ -20,7 +20,8 @@ constexpr NameOf<Family> kFamilies[] = {{Family::kMlp, "mlp"},
                                         {Family::kCnn, "cnn"},
                                         {Family::kDepthwiseCnn, "dwcnn"},
                                         {Family::kResNet, "resnet"},
-                                        {Family::kMobileNetV2, "mobilenet_v2"}};
+                                        {Family::kMobileNetV2, "mobilenet_v2"},
+                                        {Family::kNb201, "nb201"}};
 constexpr NameOf<Activation> kActivations[] = {{Activation::kElu, "elu"},
                                                {Activation::kRelu, "relu"}};
 constexpr NameOf<Head> kHeads[] = {{Head::kGap, "gap"}, {Head::kReference, "reference"}};
@@ -139,6 +140,17 @@ void validate_mobilenet(const MobileNetV2Layout& m) {
                 "zero or positive");
 }
 
+void validate_nb201(const Spec& spec) {
+  const Nb201Layout& n = spec.nb201;
+  // Each reduction halves the map twice over (a stride-2 conv and a 2x2 pool) and adds the two:
+  // both agree only on even sizes, so height and width must be multiples of 4.
+  if (spec.input[1] % 4 != 0 || spec.input[2] % 4 != 0)
+    fail("input height and width must be multiples of 4 for family nb201 (two reductions by 2), got " +
+         std::to_string(spec.input[1]) + "x" + std::to_string(spec.input[2]));
+  check_range(n.channels, 1, kMaxWidth / 4, "channels", "between 1 and 262144");
+  check_range(n.cells_per_stage, 1, kMaxDepth, "cells_per_stage", "between 1 and 100000");
+}
+
 }  // namespace
 
 bool is_dense(Family family) {
@@ -152,8 +164,10 @@ void validate(const Spec& spec) {
     if (spec.family != Family::kMlp) validate_cnn_head(spec);
   } else if (spec.family == Family::kResNet) {
     validate_resnet(spec.resnet);
-  } else {
+  } else if (spec.family == Family::kMobileNetV2) {
     validate_mobilenet(spec.mobilenet);
+  } else {
+    validate_nb201(spec);
   }
 }
 

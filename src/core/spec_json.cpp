@@ -104,6 +104,9 @@ std::set<std::string> allowed_fields(Family family) {
     case Family::kMobileNetV2:
       keys.insert({"width_mult", "repeats", "stem"});
       break;
+    case Family::kNb201:
+      keys.insert({"cell", "channels", "cells_per_stage"});
+      break;
   }
   return keys;
 }
@@ -158,6 +161,13 @@ void read_mobilenet(const json& j, MobileNetV2Layout* m) {
   if (j.contains("width_mult")) m->width_mult = as_number(j["width_mult"], "width_mult");
   if (j.contains("repeats")) m->repeats = as_int_array<int>(j["repeats"], "repeats");
   if (j.contains("stem")) m->stem = parse_stem(as_string(j["stem"], "stem"));
+}
+
+void read_nb201(const json& j, Nb201Layout* n) {
+  n->cell = parse_nb201_cell(as_string(require(j, "cell", ""), "cell"));
+  if (j.contains("channels")) n->channels = static_cast<int>(as_int(j["channels"], "channels"));
+  if (j.contains("cells_per_stage"))
+    n->cells_per_stage = static_cast<int>(as_int(j["cells_per_stage"], "cells_per_stage"));
 }
 
 constexpr int kMaxJsonDepth = 64;  // deeper nesting is refused (nlohmann recurses on it)
@@ -271,6 +281,10 @@ json spec_to_json(const Spec& spec) {
     j["stem_width"] = r.stem_width;
     j["groups"] = r.groups;
     j["width_per_group"] = r.width_per_group;
+  } else if (spec.family == Family::kNb201) {
+    j["cell"] = nb201_arch_string(spec.nb201.cell);
+    j["channels"] = spec.nb201.channels;
+    j["cells_per_stage"] = spec.nb201.cells_per_stage;
   } else {
     j["width_mult"] = spec.mobilenet.width_mult;
     j["repeats"] = spec.mobilenet.repeats;
@@ -308,8 +322,10 @@ Spec spec_from_json(const json& j) {
     if (j.contains("head")) spec.head = parse_head(as_string(j["head"], "head"));
   } else if (spec.family == Family::kResNet) {
     read_resnet(j, from_arch, &spec.resnet);
-  } else {
+  } else if (spec.family == Family::kMobileNetV2) {
     read_mobilenet(j, &spec.mobilenet);
+  } else {
+    read_nb201(j, &spec.nb201);
   }
   validate(spec);
   return spec;
