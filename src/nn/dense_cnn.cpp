@@ -1,6 +1,8 @@
 // DenseNet-type CNN, regular and depth-wise (§2.2); see dense_cnn.h for the layout.
 #include "nnmass/nn/dense_cnn.h"
 
+#include "nnmass/nn/tap.h"
+
 #include "nn/gather.h"
 #include "nnmass/cost.h"
 #include "nnmass/error.h"
@@ -28,9 +30,9 @@ ConvDepthImpl::ConvDepthImpl(int64_t in, int64_t w, int64_t stride) {
 }
 
 torch::Tensor ConvDepthImpl::forward(torch::Tensor x) {
-  x = torch::relu(bn1->forward(expand->forward(x)));
-  x = torch::relu(bn2->forward(depthwise->forward(x)));
-  return bn3->forward(project->forward(x));
+  x = torch::relu(tap(Tap::kActivation, bn1->forward(tap(Tap::kLayer, expand->forward(x)))));
+  x = torch::relu(tap(Tap::kActivation, bn2->forward(tap(Tap::kLayer, depthwise->forward(x)))));
+  return bn3->forward(tap(Tap::kLayer, project->forward(x)));
 }
 
 CnnCellImpl::CnnCellImpl(const Cell& cell, const CellLinks& links, int64_t in, int64_t stride,
@@ -53,16 +55,21 @@ CnnCellImpl::CnnCellImpl(const Cell& cell, const CellLinks& links, int64_t in, i
 
 torch::Tensor CnnCellImpl::forward(torch::Tensor x) {
   const int d = static_cast<int>(convs.size());
-  torch::Tensor o = norms[0]->forward(convs[0].forward(x));  // o_0 = BN(conv0(x))
-  torch::Tensor all = o;                                      // [o_0 .. o_{k-1}]
-  o = norms[1]->forward(convs[1].forward(torch::relu(o)));    // o_1 = BN(conv1(ReLU(o_0)))
+  // A plain conv's output is tapped here; a depth-wise block taps its own convs.
+  const auto layer = [this](int k, const torch::Tensor& in) {
+    torch::Tensor out = convs[k].forward(in);
+    return convs[k].ptr()->as<nn::Conv2d>() ? tap(Tap::kLayer, out) : out;
+  };
+  torch::Tensor o = norms[0]->forward(layer(0, x));                       // o_0 = BN(conv0(x))
+  torch::Tensor all = o;                                                  // [o_0 .. o_{k-1}]
+  o = norms[1]->forward(layer(1, torch::relu(tap(Tap::kActivation, o))));  // o_1 = BN(conv1(ReLU(o_0)))
   for (int k = 2; k < d; ++k) {
     torch::Tensor z = o;  // [B, w + t_k, H, W]: o_{k-1} and its links, in one gather from all
     if (gather[k].defined()) {  // t_k > 0 for every k >= 2 or for none
       all = torch::cat({all, o}, 1);
       z = all.index_select(1, gather[k]);
     }
-    o = convs[k].forward(torch::relu(norms[k]->forward(z)));
+    o = layer(k, torch::relu(tap(Tap::kActivation, norms[k]->forward(z))));
   }
   return o;
 }
@@ -117,8 +124,9 @@ torch::Tensor DenseCnnImpl::forward(torch::Tensor x) {
                     ", height, width], got [" + shape + "]");
   }
   for (auto& cell : cells_) x = cell->forward(x);
+  x = tap(Tap::kPrePool, x);
   x = spec_.head == Head::kGap ? torch::adaptive_avg_pool2d(x, {1, 1}) : torch::avg_pool2d(x, 2);
-  return fc_->forward(x.flatten(1));
+  return tap(Tap::kLayer, fc_->forward(x.flatten(1)));
 }
 
 std::vector<LayerMap> DenseCnnImpl::layer_maps(const torch::Tensor& x) {

@@ -1,6 +1,8 @@
 // DenseNet-type MLP (§2.1); see dense_mlp.h for the layout.
 #include "nnmass/nn/dense_mlp.h"
 
+#include "nnmass/nn/tap.h"
+
 #include "nn/gather.h"
 #include "nnmass/error.h"
 
@@ -20,7 +22,8 @@ MlpCellImpl::MlpCellImpl(const Cell& cell, const CellLinks& links, int64_t in, i
 }
 
 torch::Tensor MlpCellImpl::act(const torch::Tensor& x) const {
-  return activation_ == Activation::kElu ? torch::elu(x) : torch::relu(x);
+  const torch::Tensor z = tap(Tap::kActivation, x);
+  return activation_ == Activation::kElu ? torch::elu(z) : torch::relu(z);
 }
 
 torch::Tensor MlpCellImpl::forward(torch::Tensor x) { return forward_traced(x, "", nullptr); }
@@ -32,10 +35,10 @@ torch::Tensor MlpCellImpl::forward_traced(torch::Tensor x, const std::string& pr
     if (trace) trace->push_back({prefix + "layer" + std::to_string(k), form, layers[k], input});
   };
   record(0, LayerForm::kActivateAfter, x);
-  torch::Tensor h = act(layers[0]->forward(x));  // h_0 = phi(L0 x): [B, w]
+  torch::Tensor h = act(tap(Tap::kLayer, layers[0]->forward(x)));  // h_0 = phi(L0 x): [B, w]
   torch::Tensor all = h;                         // [h_0 .. h_{k-1}]: [B, k*w]
   record(1, LayerForm::kLinear, h);
-  h = layers[1]->forward(h);                     // h_1 = L1 h_0
+  h = tap(Tap::kLayer, layers[1]->forward(h));   // h_1 = L1 h_0
   for (int k = 2; k < d; ++k) {
     torch::Tensor z = h;  // [B, w + t_k]: h_{k-1} and its links, in one gather from all
     if (gather[k].defined()) {  // t_k > 0 for every k >= 2 or for none
@@ -44,7 +47,7 @@ torch::Tensor MlpCellImpl::forward_traced(torch::Tensor x, const std::string& pr
     }
     const bool last = k + 1 == d && classifier_;
     record(k, last ? LayerForm::kClassifier : LayerForm::kActivateBefore, z);
-    h = last ? layers[k]->forward(z) : layers[k]->forward(act(z));
+    h = tap(Tap::kLayer, last ? layers[k]->forward(z) : layers[k]->forward(act(z)));
   }
   return h;
 }

@@ -1,6 +1,8 @@
 // MobileNet-v2 (§2.3), torchvision's layout; see mobilenet_v2.h.
 #include "nnmass/nn/mobilenet_v2.h"
 
+#include "nnmass/nn/tap.h"
+
 namespace nnmass {
 namespace {
 
@@ -16,8 +18,8 @@ class ConvBnImpl : public nn::Module {
     bn = register_module("1", nn::BatchNorm2d(out));
   }
   torch::Tensor forward(torch::Tensor x) {
-    x = bn->forward(conv->forward(x));
-    return relu6_ ? torch::clamp(x, 0, 6) : x;
+    x = bn->forward(tap(Tap::kLayer, conv->forward(x)));
+    return relu6_ ? torch::clamp(tap(Tap::kActivation, x), 0, 6) : x;
   }
 
  private:
@@ -61,8 +63,8 @@ MobileNetV2Impl::MobileNetV2Impl(const Spec& spec) : spec_(spec) {
 }
 
 torch::Tensor MobileNetV2Impl::forward(torch::Tensor x) {
-  x = features->forward(x);
-  return classifier->forward(torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1));
+  x = tap(Tap::kPrePool, features->forward(x));
+  return tap(Tap::kLayer, classifier->forward(torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1)));
 }
 
 std::vector<LayerMap> MobileNetV2Impl::layer_maps(const torch::Tensor& x) {

@@ -12,6 +12,7 @@
 #include "nnmass/nn/dense_cnn.h"
 #include "nnmass/nn/dense_mlp.h"
 #include "nnmass/nn/mobilenet_v2.h"
+#include "nnmass/nn/nb201.h"
 #include "nnmass/nn/resnet.h"
 #include "nnmass/spec_json.h"
 
@@ -102,6 +103,7 @@ Network build_network(const Spec& spec, const Links* links, const InitOptions& i
     case Family::kDepthwiseCnn: network = std::make_shared<DenseCnnImpl>(spec, *links); break;
     case Family::kResNet: network = std::make_shared<ResNetImpl>(spec); break;
     case Family::kMobileNetV2: network = std::make_shared<MobileNetV2Impl>(spec); break;
+    case Family::kNb201: network = std::make_shared<Nb201NetworkImpl>(spec); break;
   }
   initialise(*network, init);
   return network;

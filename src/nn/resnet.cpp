@@ -1,6 +1,8 @@
 // ResNet / Wide-ResNet / ResNeXt (§2.3), torchvision's layout; see resnet.h.
 #include "nnmass/nn/resnet.h"
 
+#include "nnmass/nn/tap.h"
+
 namespace nnmass {
 namespace {
 
@@ -33,11 +35,15 @@ ResBlockImpl::ResBlockImpl(Block block, const ResidualBlock& b, int64_t groups) 
 }
 
 torch::Tensor ResBlockImpl::forward(torch::Tensor x) {
-  torch::Tensor out = torch::relu(bn1->forward(conv1->forward(x)));
-  out = bn2->forward(conv2->forward(out));
-  if (block_ == Block::kBottleneck) out = bn3->forward(conv3->forward(torch::relu(out)));
-  const torch::Tensor shortcut = downsample ? downsample->forward(x) : x;
-  return torch::relu(out + shortcut);
+  torch::Tensor out = torch::relu(tap(Tap::kActivation, bn1->forward(tap(Tap::kLayer, conv1->forward(x)))));
+  out = bn2->forward(tap(Tap::kLayer, conv2->forward(out)));
+  if (block_ == Block::kBottleneck)
+    out = bn3->forward(tap(Tap::kLayer, conv3->forward(torch::relu(tap(Tap::kActivation, out)))));
+  const torch::Tensor shortcut =
+      downsample ? downsample->ptr(1)->as<nn::BatchNorm2dImpl>()->forward(
+                       tap(Tap::kLayer, downsample->ptr(0)->as<nn::Conv2dImpl>()->forward(x)))
+                 : x;
+  return torch::relu(tap(Tap::kActivation, out + shortcut));
 }
 
 ResNetImpl::ResNetImpl(const Spec& spec) : spec_(spec) {
@@ -57,10 +63,11 @@ ResNetImpl::ResNetImpl(const Spec& spec) : spec_(spec) {
 }
 
 torch::Tensor ResNetImpl::forward(torch::Tensor x) {
-  x = torch::relu(bn1->forward(conv1->forward(x)));
+  x = torch::relu(tap(Tap::kActivation, bn1->forward(tap(Tap::kLayer, conv1->forward(x)))));
   if (spec_.resnet.stem == Stem::kImageNet) x = torch::max_pool2d(x, 3, 2, 1);
   for (auto& stage : stages_) x = stage->forward(x);
-  return fc->forward(torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1));
+  x = tap(Tap::kPrePool, x);
+  return tap(Tap::kLayer, fc->forward(torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1)));
 }
 
 std::vector<LayerMap> ResNetImpl::layer_maps(const torch::Tensor& x) {
