@@ -398,5 +398,41 @@ TEST(Statistics, WelchDifference) {
   EXPECT_THROW(welch_difference({1}, {1, 2}), Error);
 }
 
+// Knight's O(n log n) tau-b against the definition over all pairs, with many ties in x, in y and
+// in both, and with infinite scores (Zen-score's log 0), which rank like any value.
+TEST(Statistics, KendallTauBEqualsTheDefinitionOverAllPairs) {
+  const auto brute = [](const std::vector<double>& x, const std::vector<double>& y) {
+    double s = 0, tx = 0, ty = 0;
+    const size_t n = x.size();
+    for (size_t i = 0; i < n; ++i)
+      for (size_t j = i + 1; j < n; ++j) {
+        const int a = (x[i] > x[j]) - (x[i] < x[j]), b = (y[i] > y[j]) - (y[i] < y[j]);
+        s += a * b;
+        tx += a == 0;
+        ty += b == 0;
+      }
+    const double n0 = n * (n - 1) / 2.0;
+    return s / std::sqrt((n0 - tx) * (n0 - ty));
+  };
+  uint64_t state = 12345;
+  const auto next = [&state](int mod) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<int>((state >> 33) % mod);
+  };
+  for (int trial = 0; trial < 200; ++trial) {
+    const size_t n = 2 + next(60);
+    const int levels = 1 + next(8);
+    std::vector<double> x(n), y(n);
+    for (size_t i = 0; i < n; ++i) {
+      x[i] = next(levels);
+      y[i] = next(3) == 0 ? x[i] : next(levels + 2);
+      if (next(10) == 0) x[i] = -INFINITY;
+    }
+    const double want = brute(x, y), got = kendall_tau_b(x, y);
+    if (std::isnan(want)) EXPECT_TRUE(std::isnan(got));
+    else EXPECT_NEAR(got, want, 1e-12) << "trial " << trial;
+  }
+}
+
 }  // namespace
 }  // namespace nnmass

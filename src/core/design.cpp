@@ -131,6 +131,12 @@ std::string int_list_text(const std::vector<int>& values) {
 }  // namespace
 
 std::string architecture_text(const Spec& s) {
+  if (s.family == Family::kNb201) {  // the benchmark's key; a non-standard skeleton says so
+    std::string text = nb201_arch_string(s.nb201.cell);
+    if (s.nb201.channels != 16 || s.nb201.cells_per_stage != 5)
+      text += " C" + std::to_string(s.nb201.channels) + " N" + std::to_string(s.nb201.cells_per_stage);
+    return text;
+  }
   if (s.family == Family::kMobileNetV2) {
     char mult[32];
     std::snprintf(mult, sizeof mult, "x%.2f", s.mobilenet.width_mult);

@@ -56,6 +56,11 @@ const std::vector<RunField>& run_fields() {
 
 namespace {
 
+// Proxy scores, one row per (run, proxy): added beside runs, so format 1 stores gain it in place.
+constexpr const char* kProxiesTable =
+    "CREATE TABLE IF NOT EXISTS proxies (key TEXT NOT NULL, name TEXT NOT NULL, value REAL, seconds REAL, "
+    "PRIMARY KEY (key, name))";
+
 [[noreturn]] void not_a_store(const std::string& path, const std::string& reason) {
   throw IoError(path + " is not an nnmass results database (expected table runs with format " +
                 std::to_string(kStoreFormatVersion) + ", written by nnmass sweep); " + reason);
@@ -166,6 +171,7 @@ RunStore::RunStore(const std::string& path, StoreAccess access)
     const bool existing = check_store(db_, path_);
     if (read_only_) {
       if (!existing) not_a_store(path_, "it holds no tables");
+      has_proxies_ = !read_columns(db_, "proxies").empty();
       return;
     }
     // WAL: a committed run survives a kill; readers (nnmass report) do not block the sweep.
@@ -174,6 +180,8 @@ RunStore::RunStore(const std::string& path, StoreAccess access)
       initialise();
       check_store(db_, path_);  // another sweep may have initialised it first
     }
+    exec(kProxiesTable);  // stores written before proxies existed gain the table
+    has_proxies_ = true;
   } catch (...) {
     sqlite3_close(db_);
     db_ = nullptr;
@@ -213,6 +221,7 @@ void RunStore::initialise() {
   try {
     exec("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)");
     exec("CREATE TABLE IF NOT EXISTS runs (" + columns + ")");
+    exec(kProxiesTable);
     exec("INSERT OR IGNORE INTO meta VALUES ('format_version', '" + std::to_string(kStoreFormatVersion) + "')");
     exec("INSERT OR IGNORE INTO meta VALUES ('created_by', 'nnmass " NNMASS_VERSION "')");
     exec("COMMIT");
@@ -251,6 +260,45 @@ void RunStore::put(const RunRecord& run) {
       else sqlite3_bind_text(insert.get(), index, std::get<std::string>(v).c_str(), -1, SQLITE_TRANSIENT);
     }
     if (sqlite3_step(insert.get()) != SQLITE_DONE) throw IoError(path_ + ": " + sqlite3_errmsg(db_));
+    Statement drop(db_, "DELETE FROM proxies WHERE key = ?", path_);
+    sqlite3_bind_text(drop.get(), 1, run.key.c_str(), -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(drop.get()) != SQLITE_DONE) throw IoError(path_ + ": " + sqlite3_errmsg(db_));
+    write_proxies(run.key, run.proxies, run.proxy_seconds);
+    exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
+namespace {
+
+void bind_real(sqlite3_stmt* st, int index, double v) {
+  std::isnan(v) ? sqlite3_bind_null(st, index) : sqlite3_bind_double(st, index, v);
+}
+
+}  // namespace
+
+void RunStore::write_proxies(const std::string& key, const std::map<std::string, double>& values,
+                             const std::map<std::string, double>& seconds) {
+  Statement insert(db_, "INSERT OR REPLACE INTO proxies (key, name, value, seconds) VALUES (?, ?, ?, ?)", path_);
+  for (const auto& [name, value] : values) {
+    sqlite3_reset(insert.get());
+    sqlite3_bind_text(insert.get(), 1, key.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(insert.get(), 2, name.c_str(), -1, SQLITE_TRANSIENT);
+    bind_real(insert.get(), 3, value);
+    const auto s = seconds.find(name);
+    bind_real(insert.get(), 4, s == seconds.end() ? std::nan("") : s->second);
+    if (sqlite3_step(insert.get()) != SQLITE_DONE) throw IoError(path_ + ": " + sqlite3_errmsg(db_));
+  }
+}
+
+void RunStore::put_proxies(const std::string& key, const std::map<std::string, double>& values,
+                           const std::map<std::string, double>& seconds) {
+  if (read_only_) throw IoError(path_ + ": opened read-only, cannot store proxies of run " + key);
+  exec("BEGIN IMMEDIATE");
+  try {
+    write_proxies(key, values, seconds);
     exec("COMMIT");
   } catch (...) {
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -291,7 +339,29 @@ std::vector<RunRecord> RunStore::runs() const {
     runs.push_back(std::move(r));
   }
   if (rc != SQLITE_DONE) throw IoError(path_ + ": " + sqlite3_errmsg(db_));
+  if (has_proxies_) read_proxies(&runs);
   return runs;
+}
+
+void RunStore::read_proxies(std::vector<RunRecord>* runs) const {
+  std::map<std::string, RunRecord*> by_key;
+  for (RunRecord& r : *runs) by_key[r.key] = &r;
+  Statement select(db_, "SELECT key, name, value, seconds FROM proxies ORDER BY rowid", path_);
+  int rc;
+  const auto real = [&](int col) {
+    return sqlite3_column_type(select.get(), col) == SQLITE_NULL ? std::numeric_limits<double>::quiet_NaN()
+                                                                 : sqlite3_column_double(select.get(), col);
+  };
+  while ((rc = sqlite3_step(select.get())) == SQLITE_ROW) {
+    const auto* key = reinterpret_cast<const char*>(sqlite3_column_text(select.get(), 0));
+    const auto* name = reinterpret_cast<const char*>(sqlite3_column_text(select.get(), 1));
+    if (!key || !name) continue;
+    const auto it = by_key.find(key);
+    if (it == by_key.end()) continue;
+    it->second->proxies[name] = real(2);
+    it->second->proxy_seconds[name] = real(3);
+  }
+  if (rc != SQLITE_DONE) throw IoError(path_ + ": " + sqlite3_errmsg(db_));
 }
 
 std::vector<RunRecord> read_runs(const std::vector<std::string>& paths) {
@@ -332,11 +402,19 @@ std::string csv_cell(const FieldValue& v) {
 
 std::string runs_to_csv(const std::vector<RunRecord>& runs) {
   const auto& fields = run_fields();
+  std::set<std::string> proxies;
+  for (const RunRecord& r : runs)
+    for (const auto& entry : r.proxies) proxies.insert(entry.first);
   std::string out;
   for (size_t k = 0; k < fields.size(); ++k) out += std::string(k ? "," : "") + fields[k].name;
+  for (const std::string& p : proxies) out += "," + p;
   out += "\n";
   for (const RunRecord& r : runs) {
     for (size_t k = 0; k < fields.size(); ++k) out += (k ? "," : "") + csv_cell(fields[k].get(r));
+    for (const std::string& p : proxies) {
+      const auto it = r.proxies.find(p);
+      out += "," + (it == r.proxies.end() || std::isnan(it->second) ? std::string() : csv_cell(it->second));
+    }
     out += "\n";
   }
   return out;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <variant>
@@ -38,6 +39,10 @@ struct RunRecord {
   std::string spec_json, links_json, recipe_json;
   std::string nnmass_version;
   std::string finished_at;    // UTC, ISO 8601
+  // Zero-cost proxies at initialization (analysis/proxies.h): score and seconds, by proxy name.
+  // Stored in their own table (proxies), so a store gains them without a format change.
+  std::map<std::string, double> proxies;
+  std::map<std::string, double> proxy_seconds;
 };
 
 using FieldValue = std::variant<int64_t, double, std::string>;
@@ -67,8 +72,12 @@ class RunStore {
   RunStore(const RunStore&) = delete;
   RunStore& operator=(const RunStore&) = delete;
 
-  // Inserts or replaces one run, in its own transaction (IoError on a store opened kRead).
+  // Inserts or replaces one run and its proxies, in its own transaction (IoError on a store opened
+  // kRead).
   void put(const RunRecord& run);
+  // Adds (or replaces) proxy scores of a stored run, leaving its other proxies as they are.
+  void put_proxies(const std::string& key, const std::map<std::string, double>& values,
+                   const std::map<std::string, double>& seconds);
   // Keys of runs with status "ok".
   std::set<std::string> finished_keys() const;
   // Every run, in insertion order.
@@ -78,8 +87,12 @@ class RunStore {
   void open(int flags);
   void initialise();
   void exec(const std::string& sql) const;
+  void write_proxies(const std::string& key, const std::map<std::string, double>& values,
+                     const std::map<std::string, double>& seconds);
+  void read_proxies(std::vector<RunRecord>* runs) const;
   std::string path_;
   bool read_only_ = false;
+  bool has_proxies_ = false;  // the file has the proxies table (stores older than it may not)
   sqlite3* db_ = nullptr;
 };
 
@@ -87,7 +100,8 @@ class RunStore {
 // is opened read-only (StoreAccess::kRead).
 std::vector<RunRecord> read_runs(const std::vector<std::string>& paths);
 
-// The runs as CSV, one column per field, header first.
+// The runs as CSV, one column per field, then one per proxy any run has (empty where a run has
+// none), header first.
 std::string runs_to_csv(const std::vector<RunRecord>& runs);
 
 }  // namespace nnmass
