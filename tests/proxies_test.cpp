@@ -8,6 +8,7 @@
 
 #include <cmath>
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
 #include "nnmass/analysis/proxies.h"
@@ -378,9 +379,9 @@ TEST(Proxies, ZenScoreBatchNormTermIsTheBatchVarianceOfTheConvOutputs) {
   auto probe = wrap_network(build_network(spec, nullptr, {}));
   probe->set_train(true);
   torch::NoGradGuard no_grad;
-  torch::manual_seed(data.seed * 7919);
-  probe->gaussian_init();
-  const torch::Tensor x = torch::randn({8, 3, 8, 8}), e = torch::randn({8, 3, 8, 8});
+  torch::Generator gen = at::make_generator<at::CPUGeneratorImpl>(data.seed * 7919);
+  probe->gaussian_init(gen);
+  const torch::Tensor x = at::randn({8, 3, 8, 8}, gen, torch::kFloat32), e = at::randn({8, 3, 8, 8}, gen, torch::kFloat32);
   torch::Tensor mixed, plain;
   double bn = 0;
   {

@@ -9,6 +9,7 @@
 #include "cli/option_flags.h"
 #include "cli/spec_options.h"
 #include "nnmass/cost.h"
+#include "nnmass/design.h"
 #include "nnmass/mass.h"
 #include "nnmass/spec_json.h"
 #include "nnmass/table.h"
@@ -38,6 +39,7 @@ std::string describe(const Spec& spec) {
   std::string text = spec.name.empty() ? to_string(spec.family) : spec.name + " (" + to_string(spec.family) + ")";
   std::string shape;
   for (int64_t d : spec.input) shape += (shape.empty() ? "" : "x") + std::to_string(d);
+  if (spec.family == Family::kNb201) text += " " + architecture_text(spec);
   return text + ", input " + shape + ", " + std::to_string(spec.classes) + " classes";
 }
 
@@ -75,6 +77,17 @@ void print_model(const Spec& spec) {
 }
 
 void print_grid(const std::vector<Spec>& specs) {
+  if (!is_dense(specs.front().family)) {  // one architecture text per model
+    Table table({"model", "architecture", "density", "NN-Mass", "params", "MACs", "FLOPs"});
+    for (size_t k = 0; k < specs.size(); ++k) {
+      const Cost cost = count_cost(specs[k]);
+      table.add_row({std::to_string(k), architecture_text(specs[k]), fixed(average_density(specs[k]), 5),
+                     fixed(nn_mass(specs[k]), 3), group_digits(cost.params), group_digits(cost.macs),
+                     group_digits(cost.flops)});
+    }
+    std::cout << to_string(specs.front().family) << ", " << specs.size() << " models\n\n" << table.render();
+    return;
+  }
   Table table({"model", "d", "w", "t_c", "density", "NN-Mass", "params", "MACs", "FLOPs"});
   for (size_t k = 0; k < specs.size(); ++k) {
     const Spec& s = specs[k];

@@ -2,10 +2,12 @@
 #include "cli/spec_options.h"
 
 #include <algorithm>
+#include <sstream>
 
 #include "cli/option_flags.h"
 #include "nnmass/error.h"
 #include "nnmass/examples.h"
+#include "nnmass/file_io.h"
 #include "nnmass/spec_json.h"
 
 namespace nnmass::cli {
@@ -88,6 +90,35 @@ void apply_mobilenet_flags(const SpecFlags& f, const OptionTable& t, Spec& base)
   if (t.given("stem")) base.mobilenet.stem = parse_stem(f.stem, "--stem");
 }
 
+// --cell: NAS-Bench-201 arch strings, comma-separated (they hold no commas), "all" (15,625), or
+// @FILE with one arch string a line.
+std::vector<Spec> nb201_specs(const SpecFlags& f, Spec base) {
+  if (f.cell.empty()) fail("--cell is required for family nb201 (an arch string like " +
+                           nb201_arch_string(nb201_best_cifar10_cell()) + ", a comma list, all, or @FILE)");
+  std::vector<std::string> archs;
+  if (f.cell == "all") {
+    for (int i = 0; i < kNb201Cells; ++i) archs.push_back(nb201_arch_string(nb201_cell_at(i)));
+  } else if (f.cell[0] == '@') {
+    std::istringstream in(read_text_file(f.cell.substr(1)));
+    for (std::string line; std::getline(in, line);) {
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+      if (!line.empty()) archs.push_back(line);
+    }
+    if (archs.empty()) fail("--cell " + f.cell + ": the file lists no arch string");
+  } else {
+    archs = split_list(f.cell, ',');
+  }
+  if (archs.size() > kMaxGridModels) fail("--cell lists more than " + std::to_string(kMaxGridModels) + " cells");
+  base.nb201.channels = f.channels;
+  base.nb201.cells_per_stage = f.cells_per_stage;
+  std::vector<Spec> specs;
+  for (const std::string& a : archs) {
+    base.nb201.cell = parse_nb201_cell(a, "--cell");
+    specs.push_back(base);
+  }
+  return specs;
+}
+
 // Shape flags, family-specific flags: only where they mean something.
 void check_sources(const SpecFlags& f, const OptionTable& t) {
   const int sources = !f.spec_file.empty() + !f.example.empty() + !f.arch.empty() + !f.family.empty();
@@ -102,12 +133,13 @@ void check_sources(const SpecFlags& f, const OptionTable& t) {
 
 constexpr const char* kArchitectureGroup = "Architecture";
 constexpr const char* kResidualGroup = "ResNet / MobileNet-v2";
+constexpr const char* kNb201Group = "NAS-Bench-201";
 
 }  // namespace
 
 std::string given_architecture_flag(const OptionTable& t, const std::vector<std::string>& except) {
   for (const Option& o : t.options())
-    if ((o.group == kArchitectureGroup || o.group == kResidualGroup) && t.given(o.name) &&
+    if ((o.group == kArchitectureGroup || o.group == kResidualGroup || o.group == kNb201Group) && t.given(o.name) &&
         std::find(except.begin(), except.end(), o.name) == except.end())
       return o.name;
   return "";
@@ -118,7 +150,7 @@ void add_spec_flags(OptionTable& t, SpecFlags* f) {
   t.add("spec", &f->spec_file, "Read the architecture from a JSON spec file");
   t.add("example", &f->example, "A built-in example", example_names());
   t.add("arch", &f->arch, "A standard layout", standard_arch_names());
-  t.add("family", &f->family, "Architecture family", {"mlp", "cnn", "dwcnn", "resnet", "mobilenet_v2"});
+  t.add("family", &f->family, "Architecture family", {"mlp", "cnn", "dwcnn", "resnet", "mobilenet_v2", "nb201"});
   t.add_list("depth", &f->depth, "Dense: layers per cell (d_c, 3 to 100000); ',' = models, ':' = cells")
       .families = {"mlp", "cnn", "dwcnn"};
   t.add_list("width", &f->width, "Dense: neurons/channels per layer (w_c); ',' and ':' as --depth")
@@ -127,8 +159,8 @@ void add_spec_flags(OptionTable& t, SpecFlags* f) {
       .families = {"mlp", "cnn", "dwcnn"};
   t.add_list("input", &f->input,
              "Input shape, comma-separated [default: the data's; without data 784 for mlp, 3,32,32 for "
-             "cnn/dwcnn, 3,224,224 otherwise]");
-  t.add("classes", &f->classes, 1, kMaxWidth, "Classes [default: the data's; without data 10 dense, 1000 otherwise]");
+             "cnn/dwcnn/nb201, 3,224,224 otherwise]");
+  t.add("classes", &f->classes, 1, kMaxWidth, "Classes [default: the data's; without data 10 dense and nb201, 1000 otherwise]");
   t.add("activation", &f->activation, "MLP activation", {"elu", "relu"}).families = {"mlp"};
   t.add("head", &f->head,
         "CNN head: global pool, or the official AvgPool(2)+flatten (the global pool hands the classifier only "
@@ -146,6 +178,12 @@ void add_spec_flags(OptionTable& t, SpecFlags* f) {
       .families = {"resnet"};
   t.add("width-mult", &f->width_mult, 0.01, 64, "mobilenet_v2: width multiplier").families = {"mobilenet_v2"};
   t.add_list("block-repeats", &f->repeats, "mobilenet_v2: blocks per stage (7 stages)").families = {"mobilenet_v2"};
+  t.group(kNb201Group);
+  t.add_list("cell", &f->cell,
+             "nb201: NAS-Bench-201 arch strings (|op~0|+|op~0|op~1|+|op~0|op~1|op~2|), comma-separated; all (the "
+             "15,625 cells); or @FILE, one a line").families = {"nb201"};
+  t.add("channels", &f->channels, 1, kMaxWidth / 4, "nb201: channels of the first stage (C)").families = {"nb201"};
+  t.add("cells-per-stage", &f->cells_per_stage, 1, kMaxDepth, "nb201: cells per stage (N)").families = {"nb201"};
 }
 
 std::vector<Spec> specs_from_flags(const SpecFlags& f, const OptionTable& t) {
@@ -158,10 +196,11 @@ std::vector<Spec> specs_from_flags(const SpecFlags& f, const OptionTable& t) {
   check_family_options(t, to_string(base.family));
   const bool dense = is_dense(base.family);
   if (f.arch.empty()) {
+    const bool small = dense || base.family == Family::kNb201;  // NAS-Bench-201: CIFAR's 3x32x32, 10 classes
     base.input = base.family == Family::kMlp ? std::vector<int64_t>{784}
-                 : dense                      ? std::vector<int64_t>{3, 32, 32}
+                 : small                      ? std::vector<int64_t>{3, 32, 32}
                                               : std::vector<int64_t>{3, 224, 224};
-    base.classes = dense ? 10 : 1000;
+    base.classes = small ? 10 : 1000;
   }
   if (t.given("input")) base.input = parse_int_list(f.input, ',', "--input", 1, kMaxInputDim, 3);
   if (t.given("classes")) base.classes = f.classes;
@@ -172,6 +211,8 @@ std::vector<Spec> specs_from_flags(const SpecFlags& f, const OptionTable& t) {
   std::vector<Spec> specs;
   if (dense) {
     specs = dense_specs(f, base);
+  } else if (base.family == Family::kNb201) {
+    specs = nb201_specs(f, base);
   } else {
     if (base.family == Family::kResNet) apply_resnet_flags(f, t, base);
     if (base.family == Family::kMobileNetV2) apply_mobilenet_flags(f, t, base);

@@ -28,6 +28,8 @@ struct SpecFlags {
   int groups = 1, width_per_group = 64;
   double width_mult = 1.0;
   std::string repeats = "1,2,3,4,3,3,1";
+  std::string cell;           // nb201: arch strings (',' = models), "all", or @FILE (one a line)
+  int channels = 16, cells_per_stage = 5;
 };
 
 // Declares the flags in `table`, grouped under "Architecture" and "ResNet / MobileNet-v2".

@@ -84,7 +84,7 @@ Units units_of(const MassGraph& g, const std::vector<int>& path) {
       u.merged.push_back(false);
     }
     u.source[path[i]] = unit;
-    if (x.kind != VertexKind::kConcat) u.label[unit] = x.label;
+    if (x.kind == VertexKind::kLayer || x.kind == VertexKind::kAdd || x.kind == VertexKind::kInput) u.label[unit] = x.label;
     if (x.kind == VertexKind::kAdd && x.inputs.size() > 1) u.merged[unit] = true;
   }
   return u;

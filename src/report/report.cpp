@@ -6,7 +6,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <queue>
 #include <set>
 
 #include <fmt/format.h>
@@ -52,17 +54,34 @@ std::string shell_quoted(const std::string& path) {
 }
 
 struct Predictor {
-  const char* name;
-  Getter get;
+  std::string name;
+  std::function<double(const RunRecord&)> get;
 };
 
-const std::vector<Predictor>& predictors() {
-  static const std::vector<Predictor> list = {
+// The proxies' usual order (spec/proxies.md); others follow alphabetically.
+constexpr const char* kProxyOrder[] = {"synflow", "grad_norm", "snip",  "grasp", "fisher",
+                                       "jacob_cov", "naswot",  "zico", "zen",   "meco"};
+
+// NN-Mass, the counts, LDI, then every proxy some run has.
+std::vector<Predictor> predictors(const std::vector<RunRecord>& runs) {
+  std::vector<Predictor> list = {
       {"NN-Mass", [](const RunRecord& r) { return r.nn_mass; }},
       {"#params", [](const RunRecord& r) { return static_cast<double>(r.params); }},
       {"FLOPs", [](const RunRecord& r) { return static_cast<double>(r.flops); }},
       {"LDI mean σ", [](const RunRecord& r) { return r.ldi_mean; }},
   };
+  std::set<std::string> present;
+  for (const RunRecord& r : runs)
+    for (const auto& entry : r.proxies) present.insert(entry.first);
+  std::vector<std::string> names;
+  for (const char* known : kProxyOrder)
+    if (present.erase(known)) names.push_back(known);
+  names.insert(names.end(), present.begin(), present.end());
+  for (const std::string& name : names)
+    list.push_back({name, [name](const RunRecord& r) {
+                      const auto it = r.proxies.find(name);
+                      return it == r.proxies.end() ? std::nan("") : it->second;
+                    }});
   return list;
 }
 
@@ -149,7 +168,7 @@ std::string group_table(const std::vector<RunRecord>& runs, const std::string& g
   return md;
 }
 
-std::string architecture_table(const std::vector<RunRecord>& runs) {
+std::string architecture_table(const std::vector<RunRecord>& runs, size_t most = 200) {
   std::map<std::string, std::vector<const RunRecord*>> archs;
   std::vector<std::string> order;
   for (const RunRecord& r : runs) {
@@ -161,6 +180,13 @@ std::string architecture_table(const std::vector<RunRecord>& runs) {
     return archs[a].front()->nn_mass < archs[b].front()->nn_mass;
   });
   std::string md = "| architecture (d×w×t_c) | NN-Mass | #params | FLOPs | LDI mean σ | seeds | test acc (%) | sd |\n|---|---:|---:|---:|---:|---:|---:|---:|\n";
+  if (order.size() > most) {  // thousands of cells (NAS-Bench-201): every n-th, by NN-Mass
+    std::vector<std::string> every;
+    for (size_t i = 0; i < most; ++i) every.push_back(order[i * (order.size() - 1) / (most - 1)]);
+    md = fmt::format("{} of {} architectures, evenly spaced in NN-Mass order (all in runs.csv):\n\n", most,
+                     order.size()) + md;
+    order = every;
+  }
   for (const std::string& k : order) {
     const auto& members = archs[k];
     std::vector<double> acc, ldi;
@@ -195,16 +221,24 @@ std::string similar_mass_pairs_table(const std::vector<RunRecord>& runs, size_t 
   struct Pair {
     const Arch *small, *large;
     double ratio;
+    size_t order;  // discovery order: ties keep it
   };
-  std::vector<Pair> pairs;
+  // The `most` pairs of largest ratio, in a bounded heap: spaces of thousands of architectures
+  // (NAS-Bench-201, five NN-Mass values) have millions of qualifying pairs.
+  const auto before = [](const Pair& x, const Pair& y) { return x.ratio > y.ratio || (x.ratio == y.ratio && x.order < y.order); };
+  std::priority_queue<Pair, std::vector<Pair>, decltype(before)> best(before);
+  size_t found = 0;
   for (const auto& [ka, a] : archs)
     for (const auto& [kb, b] : archs) {
       if (!(a.params < b.params) || a.mass <= 0 || b.mass <= 0) continue;
       if (std::abs(a.mass - b.mass) > 0.05 * std::max(a.mass, b.mass) || b.params < 1.3 * a.params) continue;
-      pairs.push_back({&a, &b, b.params / a.params});
+      best.push({&a, &b, b.params / a.params, found++});
+      if (best.size() > most) best.pop();
     }
-  if (pairs.empty()) return "No two architectures with NN-Mass within 5 % differ in #params by 1.3× or more.\n";
-  std::stable_sort(pairs.begin(), pairs.end(), [](const Pair& x, const Pair& y) { return x.ratio > y.ratio; });
+  if (found == 0) return "No two architectures with NN-Mass within 5 % differ in #params by 1.3× or more.\n";
+  std::vector<Pair> pairs;
+  for (; !best.empty(); best.pop()) pairs.push_back(best.top());
+  std::reverse(pairs.begin(), pairs.end());
   std::string md = "| smaller | larger | NN-Mass | #params (ratio) | test acc smaller (%) | test acc larger (%) | "
                    "larger − smaller |\n|---|---|---:|---:|---:|---:|---:|\n";
   for (size_t i = 0; i < std::min(most, pairs.size()); ++i) {
@@ -215,7 +249,7 @@ std::string similar_mass_pairs_table(const std::vector<RunRecord>& runs, size_t 
                       p.ratio, num(mean_of(p.small->acc), 2), num(sd_of(p.small->acc), 2), num(mean_of(p.large->acc), 2),
                       num(sd_of(p.large->acc), 2), d);
   }
-  if (pairs.size() > most) md += fmt::format("\n({} more pairs)\n", pairs.size() - most);
+  if (found > most) md += fmt::format("\n({} more pairs)\n", found - most);
   return md;
 }
 
@@ -283,10 +317,10 @@ std::string group_of(const RunRecord& r, const std::string& group_by) {
 
 std::vector<PredictorStats> predictor_stats(const std::vector<RunRecord>& runs) {
   std::vector<PredictorStats> stats;
-  for (const Predictor& p : predictors()) {
+  for (const Predictor& p : predictors(runs)) {
     std::vector<double> x, y;
     for (const RunRecord& r : runs) {
-      if (r.status != "ok" || std::isnan(p.get(r))) continue;
+      if (r.status != "ok" || std::isnan(p.get(r)) || std::isnan(r.test_acc)) continue;
       x.push_back(p.get(r));
       y.push_back(r.test_acc);
     }
@@ -348,6 +382,7 @@ ReportFiles write_report(const std::vector<RunRecord>& all, const ReportOptions&
   std::string md = "# NN-Mass sweep report\n\n";
   md += fmt::format("{} finished runs ({} failed) — data: {}; family: {}; epochs: {}. Generated by nnmass {}.\n\n",
                     runs.size(), all.size() - runs.size(), join(data_sets), join(families), join(epochs), NNMASS_VERSION);
+  if (!o.accuracy_source.empty()) md += "Test accuracy: " + o.accuracy_source + ".\n\n";
   md += "## Does it predict test accuracy?\n\nCorrelation of test accuracy with each predictor, over all runs, with "
         "95 % percentile-bootstrap intervals (1,000 resamples of the runs, fewer for very large sweeps):\n\n";
   files.stats = predictor_stats(runs);

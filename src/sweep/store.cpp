@@ -314,6 +314,18 @@ std::set<std::string> RunStore::finished_keys() const {
   return keys;
 }
 
+std::map<std::string, std::set<std::string>> RunStore::proxy_names() const {
+  std::map<std::string, std::set<std::string>> names;
+  if (!has_proxies_) return names;
+  Statement select(db_, "SELECT key, name FROM proxies", path_);
+  while (sqlite3_step(select.get()) == SQLITE_ROW) {
+    const auto* key = reinterpret_cast<const char*>(sqlite3_column_text(select.get(), 0));
+    const auto* name = reinterpret_cast<const char*>(sqlite3_column_text(select.get(), 1));
+    if (key && name) names[key].insert(name);
+  }
+  return names;
+}
+
 std::vector<RunRecord> RunStore::runs() const {
   const auto& fields = run_fields();
   std::string names;

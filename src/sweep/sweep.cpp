@@ -44,35 +44,13 @@ std::string utc_now() {
 
 // Architecture and cost columns, known before training.
 RunRecord describe(const SweepRun& run, const SweepConfig& config, const DataSplit& data) {
-  RunRecord r;
+  RunRecord r = describe_architecture(run.spec, run.seed);
   r.key = run.key;
-  r.family = to_string(run.spec.family);
-  for (const Cell& c : run.spec.cells) r.depth += c.depth;
-  if (!run.spec.cells.empty()) {
-    r.width = run.spec.cells.front().width;
-    r.tc = run.spec.cells.front().tc;
-  }
-  if (!is_dense(run.spec.family)) {  // residual families: blocks, and the first block's width
-    const auto blocks = residual_blocks(run.spec);
-    r.depth = static_cast<int64_t>(blocks.size());
-    r.width = blocks.empty() ? 0 : blocks.front().mid;
-  }
-  r.cells = architecture_text(run.spec);
-  r.seed = static_cast<int64_t>(run.seed);
-  r.nn_mass = nn_mass(run.spec);
-  r.density = average_density(run.spec);
-  const Cost cost = count_cost(run.spec);
-  r.params = cost.params;
-  r.macs = cost.macs;
-  r.flops = cost.flops;
-  r.ldi_mean = r.ldi_std = std::nan("");
   r.epochs = config.train.epochs;
   r.data = data.name;
-  r.spec_json = spec_to_json(run.spec).dump();
   TrainOptions recipe = config.train;
   recipe.seed = run.seed;  // the seed this run trains with
   r.recipe_json = recipe_json(recipe).dump();
-  r.nnmass_version = NNMASS_VERSION;
   return r;
 }
 
@@ -127,7 +105,21 @@ void mark_failed(RunRecord& r, const std::exception& e) {
   r.error = what.substr(0, what.find('\n'));
 }
 
-// Builds a run's network as a lone run does (same seed, same links) and measures its LDI.
+// The proxies of a run at initialization, each on a fresh copy of its network (built as the run
+// builds it, under the build lock: torch's global generator seeds every build).
+void measure_run_proxies(const SweepRun& run, const SweepConfig& config, const DataSplit& data, const Links* links,
+                         const std::vector<std::string>& names, RunRecord& r) {
+  if (names.empty()) return;
+  const ModelFactory build = network_factory(run.spec, links, InitOptions{config.init, config.sigma, run.seed});
+  const ModelFactory locked = [&build] {
+    std::lock_guard<std::mutex> lock(build_mutex());
+    return build();
+  };
+  for (const std::string& w : measure_proxies(locked, proxy_data(run.spec, &data, run.seed, config.proxies), names, r))
+    if (config.warn) config.warn(w);
+}
+
+// Builds a run's network as a lone run does (same seed, same links) and measures its LDI and proxies.
 Network build_and_measure(const SweepRun& run, const SweepConfig& config, const DataSplit& data, RunRecord& r) {
   const InitOptions init{config.init, config.sigma, run.seed};
   std::optional<Links> links;
@@ -154,6 +146,7 @@ Network build_and_measure(const SweepRun& run, const SweepConfig& config, const 
     r.ldi_mean = ldi.sums.mean();
     r.ldi_std = ldi.sums.std();
   }
+  measure_run_proxies(run, config, data, links ? &*links : nullptr, proxies_for(run.spec, config.proxies, true), r);
   return network;
 }
 
@@ -306,9 +299,33 @@ std::vector<std::vector<const SweepRun*>> plan_units(const std::vector<const Swe
   return units;
 }
 
+namespace {
+
+// Finished runs that lack a requested proxy get it now, at initialization (no retraining).
+void fill_proxies(const std::vector<SweepRun>& runs, const std::set<std::string>& finished, const SweepConfig& config,
+                  const DataSplit& data, RunStore& store) {
+  const auto have = store.proxy_names();
+  for (const SweepRun& run : runs) {
+    if (!finished.count(run.key)) continue;
+    const auto it = have.find(run.key);
+    std::vector<std::string> missing;
+    for (const std::string& name : proxies_for(run.spec, config.proxies, true))
+      if (it == have.end() || !it->second.count(name)) missing.push_back(name);
+    if (missing.empty()) continue;
+    std::optional<Links> links;
+    if (is_dense(run.spec.family)) links = draw_links(run.spec, run.seed);
+    RunRecord r = describe(run, config, data);
+    measure_run_proxies(run, config, data, links ? &*links : nullptr, missing, r);
+    store.put_proxies(run.key, r.proxies, r.proxy_seconds);
+  }
+}
+
+}  // namespace
+
 int run_sweep(const std::vector<SweepRun>& runs, const SweepConfig& config, const DataSplit& data,
               RunStore& store, const SweepProgress& progress) {
   const std::set<std::string> finished = store.finished_keys();
+  fill_proxies(runs, finished, config, data, store);
   std::vector<const SweepRun*> pending;
   for (const SweepRun& run : runs)
     if (!finished.count(run.key)) pending.push_back(&run);

@@ -29,8 +29,9 @@ class ProxyModel {
   virtual void to_double() = 0;
   // Every BatchNorm becomes the identity (synflow's network without BN).
   virtual void remove_batch_norm() = 0;
-  // Zen-NAS's re-initialisation: conv/linear weights ~ N(0, 1), biases 0, BN weight 1, bias 0.
-  virtual void gaussian_init() = 0;
+  // Zen-NAS's re-initialisation: conv/linear weights ~ N(0, 1) from `generator`, biases 0, BN
+  // weight 1, bias 0.
+  virtual void gaussian_init(torch::Generator& generator) = 0;
   // BatchNorm momentum (1 makes running_var the last batch's variance) and the running variances.
   virtual void set_batch_norm_momentum(double momentum) = 0;
   virtual std::vector<torch::Tensor> batch_norm_running_vars() = 0;

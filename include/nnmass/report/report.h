@@ -17,6 +17,7 @@ struct ReportOptions {
   std::string group_by = "depth";  // depth | width | tc | family
   int buckets = 6;                 // NN-Mass buckets (equal width)
   bool plots = true;               // render plots with gnuplot
+  std::string accuracy_source;     // where test accuracy came from when not trained (--truth), for the header
 };
 
 // One predictor's correlations with accuracy over a set of runs.

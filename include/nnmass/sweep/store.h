@@ -80,6 +80,8 @@ class RunStore {
                    const std::map<std::string, double>& seconds);
   // Keys of runs with status "ok".
   std::set<std::string> finished_keys() const;
+  // The proxies stored for each run key.
+  std::map<std::string, std::set<std::string>> proxy_names() const;
   // Every run, in insertion order.
   std::vector<RunRecord> runs() const;
 

@@ -14,6 +14,7 @@
 #include "nnmass/analysis/conv_isometry.h"
 #include "nnmass/analysis/isometry.h"
 #include "nnmass/data/dataset.h"
+#include "nnmass/sweep/score.h"
 #include "nnmass/sweep/store.h"
 #include "nnmass/train/trainer.h"
 
@@ -37,6 +38,11 @@ struct SweepConfig {
   // memory budget. Other families always train alone.
   int pack = 0;
   int64_t pack_memory = 0;        // bytes the packs in flight may hold (0: automatic)
+  // Zero-cost proxies measured at initialization on batches of the training split (score.h): by
+  // default every one that applies. Runs already finished without some of them get them without
+  // retraining (their networks are rebuilt at initialization from the stored seed).
+  ProxyOptions proxies = parse_proxy_list("auto", "proxies");
+  std::function<void(const std::string&)> warn;  // a proxy that failed on one network
   // Called after each epoch of a pack: unit index (0-based), units, runs in it, epoch, epochs.
   std::function<void(int unit, int units, int runs, int epoch, int epochs)> pack_progress;
 };
@@ -78,7 +84,7 @@ std::vector<std::vector<const SweepRun*>> plan_units(const std::vector<const Swe
 using SweepProgress = std::function<void(const RunRecord& run, int done, int total)>;
 
 // Trains every run not yet finished in `store`; a failed run becomes a row with status "failed".
-// Returns the number of runs executed now.
+// Finished runs missing a requested proxy get it first. Returns the number of runs trained now.
 int run_sweep(const std::vector<SweepRun>& runs, const SweepConfig& config, const DataSplit& data,
               RunStore& store, const SweepProgress& progress);
 

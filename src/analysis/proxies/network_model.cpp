@@ -52,15 +52,15 @@ class NetworkModel : public ProxyModel {
     batch_norm_removed_ = true;
   }
 
-  void gaussian_init() override {
+  void gaussian_init(torch::Generator& generator) override {
     torch::NoGradGuard no_grad;
     for (const auto& m : net_->modules(false)) {
       if (auto* c = m->as<nn::Conv2dImpl>()) {
-        c->weight.normal_(0, 1);
+        c->weight.normal_(0, 1, generator);
         if (c->bias.defined()) c->bias.zero_();
       }
       if (auto* l = m->as<nn::LinearImpl>()) {
-        l->weight.normal_(0, 1);
+        l->weight.normal_(0, 1, generator);
         if (l->bias.defined()) l->bias.zero_();
       }
     }

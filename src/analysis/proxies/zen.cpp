@@ -21,9 +21,10 @@ double zen_score(ProxyModel& model, const ProxyData& data) {
   double total = 0;
   const int repeats = std::max(1, data.zen_repeats);
   for (int r = 0; r < repeats; ++r) {
-    torch::manual_seed(data.seed * 7919 + static_cast<uint64_t>(r));
-    model.gaussian_init();
-    const torch::Tensor x = torch::randn(shape), e = torch::randn(shape);
+    // Its own generator: the same draws whatever else runs, and no race with other threads.
+    torch::Generator gen = at::make_generator<at::CPUGeneratorImpl>(data.seed * 7919 + static_cast<uint64_t>(r));
+    model.gaussian_init(gen);
+    const torch::Tensor x = at::randn(shape, gen, torch::kFloat32), e = at::randn(shape, gen, torch::kFloat32);
     TapRecorder rec;
     model.forward(x + 0.01 * e);
     const torch::Tensor mixed = rec.pre_pool;
