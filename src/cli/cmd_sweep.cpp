@@ -89,10 +89,14 @@ void run_sweep_command(SweepCliOptions& o) {
   if (o.table.given("ldi-samples")) config.conv_ldi_samples = o.ldi_samples;  // else the conv default
   config.ldi_derivative = parse_derivative(o.derivative, "--derivative");
   config.ldi_method = parse_jacobian_method(o.ldi_method, "--ldi-method");
+  config.proxies = parse_proxy_list(o.proxies, "--proxies");
+  config.proxies.batch_size = o.proxy_batch;
+  config.warn = [](const std::string& w) { std::cerr << "warning: proxy " << w << "\n"; };
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   config.jobs = o.jobs > 0 ? o.jobs : cores;
   const DataSplit data = load_data(o.data);
   for (const SweepSpec& s : specs) config.specs.push_back(fit_spec_to_data(s.spec, data, s.adopt_input, s.adopt_classes));
+  for (const Spec& s : config.specs) proxies_for(s, config.proxies, true);  // an explicit proxy that cannot apply
   apply_official_recipe(data, o.table, o.no_augment, &o.train);
   config.train = o.train;
   validate(config.train);

@@ -25,6 +25,10 @@ void declare_sweep_options(SweepCliOptions& o) {
   t.add("ldi-method", &o.ldi_method,
         "LDI of convolutional layers: explicit Jacobian, Lanczos quadrature, or exact when small (nnmass isometry --help)",
         {"auto", "exact", "lanczos"});
+  t.add_list("proxies", &o.proxies,
+             "Zero-cost proxies measured at init on training batches (nnmass score --list-proxies): auto (all that "
+             "apply), none, data-free, or a comma list; finished runs lacking one get it without retraining");
+  t.add("proxy-batch", &o.proxy_batch, 2, 1 << 16, "Samples per proxy batch");
   t.add("db", &o.db, "Results database (SQLite)");
   t.add("shard", &o.shard, "Run the k-th of N slices: k/N, 0 <= k < N");
   t.add("jobs", &o.jobs, 0, 1024, "Packs (or lone runs) trained at once (0: one per core)");
@@ -81,14 +85,18 @@ std::vector<SweepSpec> model_specs(const SweepCliOptions& o, const std::string& 
 
 }  // namespace
 
-void apply_grid_json(SweepCliOptions& o, const nlohmann::json& grid, const std::string& file) {
-  o.table.apply_json(grid, file, {"models"});
+void apply_grid_json(SweepCliOptions& o, const nlohmann::json& grid, const std::string& file,
+                     const std::vector<std::string>& ignored) {
+  std::vector<std::string> others = {"models"};
+  others.insert(others.end(), ignored.begin(), ignored.end());
+  o.table.apply_json(grid, file, others);
   if (grid.is_object() && grid.contains("models")) o.models = grid["models"];
 }
 
 std::vector<SweepSpec> read_sweep_options(SweepCliOptions& o, std::vector<uint64_t>* seeds, int* shard_k,
-                                          int* shard_n) {
-  if (!o.grid.empty()) apply_grid_json(o, parse_json_text(read_text_file(o.grid, kMaxJsonFileBytes), o.grid), o.grid);
+                                          int* shard_n, const std::vector<std::string>& ignored) {
+  if (!o.grid.empty())
+    apply_grid_json(o, parse_json_text(read_text_file(o.grid, kMaxJsonFileBytes), o.grid), o.grid, ignored);
   parse_shard(o.shard, shard_k, shard_n);
   std::vector<SweepSpec> specs;
   if (!o.models.is_null()) {

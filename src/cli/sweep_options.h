@@ -24,6 +24,8 @@ struct SweepSettings {
   int64_t ldi_samples = 1000;
   std::string derivative = "correct";
   std::string ldi_method = "auto";
+  std::string proxies = "auto";
+  int64_t proxy_batch = 64;
   std::string db = "runs/sweep.sqlite";
   std::string shard;             // "k/N"
   int jobs = 0;
@@ -53,11 +55,13 @@ struct SweepSpec {
 // Reads a grid file's JSON object into o: every field is an option (checked as its flag), except
 // "models", an array of spec objects (as in spec files: "family", "arch", "input", ...; a model
 // without "input" or "classes" takes the data's), kept in o.models for read_sweep_options.
-void apply_grid_json(SweepCliOptions& o, const nlohmann::json& grid, const std::string& file);
+// Fields named in `ignored` are skipped (a sweep's grid read by `nnmass score`, which trains nothing).
+void apply_grid_json(SweepCliOptions& o, const nlohmann::json& grid, const std::string& file,
+                     const std::vector<std::string>& ignored = {});
 
 // Applies --grid (if given) and checks what needs no data: the architectures (from the flags or
 // the grid's models), the seeds and the shard. SpecError/IoError naming the flag or grid field.
 std::vector<SweepSpec> read_sweep_options(SweepCliOptions& o, std::vector<uint64_t>* seeds, int* shard_k,
-                                          int* shard_n);
+                                          int* shard_n, const std::vector<std::string>& ignored = {});
 
 }  // namespace nnmass::cli

@@ -3,7 +3,10 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <atomic>
 #include <chrono>
+#include <mutex>
+#include <thread>
 #include <cmath>
 #include <ctime>
 #include <set>
@@ -179,49 +182,94 @@ std::vector<ScoreRun> plan_scores(const ScoreConfig& config, const DataSplit* da
   return runs;
 }
 
+namespace {
+
+struct ScoreWork {
+  const ScoreRun* run;
+  std::vector<std::string> missing;
+  bool known;  // the run has a row: only proxies are added
+};
+
+RunRecord score_one(const ScoreWork& w, const ScoreConfig& config, const DataSplit* data,
+                    std::vector<std::string>* warnings) {
+  const ScoreRun& run = *w.run;
+  RunRecord r = describe_architecture(run.spec, run.seed);
+  r.key = run.key;
+  r.status = "ok";
+  r.test_acc = r.test_loss = r.train_seconds = std::nan("");
+  r.data = data ? data->name : "none";
+  r.recipe_json = nlohmann::json{{"score", {{"batch_size", config.proxies.batch_size},
+                                            {"gaussian", config.proxies.gaussian},
+                                            {"zen_repeats", config.proxies.zen_repeats},
+                                            {"init", to_string(config.init)}, {"sigma", config.sigma}}}}
+                      .dump();
+  std::optional<Links> links;
+  if (is_dense(run.spec.family)) {
+    links = draw_links(run.spec, run.seed);
+    r.links_json = links_to_json(*links).dump();
+  }
+  const ModelFactory build =
+      network_factory(run.spec, links ? &*links : nullptr, InitOptions{config.init, config.sigma, run.seed});
+  const ModelFactory locked = [&build] {  // torch's global generator seeds every build: one at a time
+    static std::mutex m;
+    std::lock_guard<std::mutex> lock(m);
+    return build();
+  };
+  *warnings = measure_proxies(locked, proxy_data(run.spec, data, run.seed, config.proxies), w.missing, r);
+  r.finished_at = utc_now();
+  return r;
+}
+
+}  // namespace
+
 int run_scores(const std::vector<ScoreRun>& runs, const ScoreConfig& config, const DataSplit* data, RunStore& store,
                const ScoreProgress& progress, const std::function<void(const std::string&)>& warn) {
   const std::map<std::string, std::set<std::string>> have = store.proxy_names();
   const std::set<std::string> finished = store.finished_keys();
   const int total = static_cast<int>(runs.size());
-  int worked = 0, done = 0;
+  std::vector<ScoreWork> work;
   for (const ScoreRun& run : runs) {
-    ++done;
     const auto it = have.find(run.key);
-    std::vector<std::string> missing;
+    ScoreWork w{&run, {}, finished.count(run.key) > 0};
     for (const std::string& name : run.proxies)
-      if (it == have.end() || !it->second.count(name)) missing.push_back(name);
-    const bool known = finished.count(run.key) > 0;
-    if (known && missing.empty()) continue;
-    ++worked;
-    RunRecord r = describe_architecture(run.spec, run.seed);
-    r.key = run.key;
-    r.status = "ok";
-    r.test_acc = r.test_loss = r.train_seconds = std::nan("");
-    r.data = data ? data->name : "none";
-    r.recipe_json = nlohmann::json{{"score", {{"batch_size", config.proxies.batch_size},
-                                              {"gaussian", config.proxies.gaussian},
-                                              {"zen_repeats", config.proxies.zen_repeats},
-                                              {"init", to_string(config.init)}, {"sigma", config.sigma}}}}
-                        .dump();
-    std::optional<Links> links;
-    if (is_dense(run.spec.family)) {
-      links = draw_links(run.spec, run.seed);
-      r.links_json = links_to_json(*links).dump();
-    }
-    const ModelFactory make =
-        network_factory(run.spec, links ? &*links : nullptr, InitOptions{config.init, config.sigma, run.seed});
-    for (const std::string& w : measure_proxies(make, proxy_data(run.spec, data, run.seed, config.proxies), missing, r))
-      if (warn) warn(w);
-    r.finished_at = utc_now();
-    if (known) {
-      store.put_proxies(r.key, r.proxies, r.proxy_seconds);
-    } else {
-      store.put(r);
-    }
-    if (progress) progress(r, done, total, static_cast<int>(missing.size()));
+      if (it == have.end() || !it->second.count(name)) w.missing.push_back(name);
+    if (!w.known || !w.missing.empty()) work.push_back(std::move(w));
   }
-  return worked;
+  std::atomic<size_t> next{0};
+  std::atomic<bool> stop{false};
+  std::mutex store_mutex;
+  std::exception_ptr failure;
+  int done = total - static_cast<int>(work.size());
+  const int jobs = std::max(1, std::min<int>(config.jobs, static_cast<int>(work.size())));
+  const auto worker = [&] {
+    if (jobs > 1) torch::set_num_threads(1);  // per thread: jobs share the cores, not each op
+    for (size_t i; !stop && (i = next++) < work.size();) {
+      try {
+        std::vector<std::string> warnings;
+        const RunRecord r = score_one(work[i], config, data, &warnings);
+        std::lock_guard<std::mutex> lock(store_mutex);
+        if (stop) return;
+        if (work[i].known) store.put_proxies(r.key, r.proxies, r.proxy_seconds);
+        else store.put(r);
+        for (const std::string& w : warnings)
+          if (warn) warn(w);
+        if (progress) progress(r, ++done, total, static_cast<int>(work[i].missing.size()));
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(store_mutex);
+        if (!failure) failure = std::current_exception();
+        stop = true;
+        return;
+      }
+    }
+  };
+  const int caller_threads = torch::get_num_threads();
+  std::vector<std::thread> threads;
+  for (int j = 1; j < jobs; ++j) threads.emplace_back(worker);
+  worker();
+  for (auto& t : threads) t.join();
+  torch::set_num_threads(caller_threads);
+  if (failure) std::rethrow_exception(failure);
+  return static_cast<int>(work.size());
 }
 
 }  // namespace nnmass

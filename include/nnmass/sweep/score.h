@@ -52,6 +52,7 @@ struct ScoreConfig {
   InitKind init = InitKind::kDefault;
   double sigma = 1.0;
   ProxyOptions proxies;
+  int jobs = 1;  // runs scored at once, each on one torch thread (> 1)
 };
 
 struct ScoreRun {
