@@ -91,10 +91,16 @@ void list_proxies(bool json) {
 }
 
 nlohmann::json record_json(const RunRecord& r) {
-  nlohmann::json proxies = nlohmann::json::object();
-  for (const auto& [name, v] : r.proxies) proxies[name] = std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
+  // JSON has no infinity: a score of -inf (Zen's log 0) is written as the string "-inf".
+  const auto value = [](double v) {
+    return std::isnan(v) ? nlohmann::json() : std::isinf(v) ? nlohmann::json(v > 0 ? "inf" : "-inf") : nlohmann::json(v);
+  };
+  nlohmann::json proxies = nlohmann::json::object(), seconds = nlohmann::json::object();
+  for (const auto& [name, v] : r.proxies) proxies[name] = value(v);
+  for (const auto& [name, v] : r.proxy_seconds) seconds[name] = value(v);
   return {{"key", r.key}, {"family", r.family}, {"architecture", r.cells}, {"seed", r.seed}, {"nn_mass", r.nn_mass},
-          {"params", r.params}, {"macs", r.macs}, {"flops", r.flops}, {"proxies", proxies}};
+          {"params", r.params}, {"macs", r.macs}, {"flops", r.flops}, {"data", r.data}, {"proxies", proxies},
+          {"seconds", seconds}};
 }
 
 std::string score_text(double v) {
