@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package nnmass needs to build, test and run. Idempotent: when everything is
 # present it only checks (well under a second) and installs nothing.
-#   usage: scripts/install-deps.sh [--bench]   (--bench adds python3-torch for the side-by-side benchmarks)
+#   usage: scripts/install-deps.sh [--bench]   (--bench adds GNU time for the side-by-side benchmarks)
 set -euo pipefail
 
 packages=(
@@ -18,8 +18,10 @@ packages=(
   libclang-rt-14-dev                     # their runtimes: libFuzzer, ASan, UBSan (only recommended)
   gnuplot-nox                            # plots
   dataset-fashion-mnist                  # the default data set
+  python3-torch python3-torchvision      # PyTorch interoperability tests (TorchScript models, proxies)
+  python3-numpy
 )
-if [[ "${1:-}" == "--bench" ]]; then packages+=(python3-torch python3-numpy time); fi
+if [[ "${1:-}" == "--bench" ]]; then packages+=(time); fi
 
 missing=()
 for p in "${packages[@]}"; do

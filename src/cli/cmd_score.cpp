@@ -1,11 +1,12 @@
 // `nnmass score`: architectures x seeds scored at initialization by zero-cost proxies, beside
 // NN-Mass, #params and FLOPs, into the results database (and CSV). No training; resumable per
 // (run, proxy); --shard k/N. Sources: the architecture flags, --spec, a sweep's --grid,
-// NAS-Bench-201 arch strings (--nb201).
+// NAS-Bench-201 arch strings (--nb201), TorchScript files (--torchscript).
 #include <chrono>
 #include <cmath>
 #include <iostream>
 #include <set>
+#include <filesystem>
 #include <thread>
 
 #include "cli/commands.h"
@@ -24,8 +25,11 @@
 namespace nnmass::cli {
 namespace {
 
+namespace fs = std::filesystem;
+
 struct ScoreCliOptions : SweepCliOptions {
   std::string nb201;  // shorthand for --family nb201 --cell LIST
+  std::string torchscript;  // TorchScript files, comma-separated
   bool gaussian = false, no_data = false, list = false;
   int zen_repeats = 1;
   int64_t batch = 64;
@@ -53,9 +57,12 @@ void declare(ScoreCliOptions& o) {
              "NAS-Bench-201 cells: all, arch strings (comma-separated) or @FILE; = --family nb201 --cell LIST");
   t.add("grid", &o.grid, "A sweep's grid file (its training fields are ignored) or {\"models\": [spec, ...]}")
       .in_grid = false;
+  t.add_list("torchscript", &o.torchscript,
+             "TorchScript files (torch.jit.script or torch.jit.trace, saved), comma-separated: any PyTorch model, "
+             "with --input C,H,W (or the data's shape)").in_grid = false;
   add_data_options(t, &o.data);
   t.add_flag("no-data", &o.no_data, "Score without a data set: data-free proxies only (the default for --nb201 "
-             "unless --data is given)");
+             "and --torchscript unless --data is given)");
   t.group("Proxies");
   t.add_list("proxies", &o.proxies, "auto (all that apply), data-free (synflow, zen, meco), none, or a comma list");
   t.add("batch-size", &o.batch, 2, 1 << 16, "Samples per proxy batch (real or Gaussian)");
@@ -121,7 +128,19 @@ void run_score(ScoreCliOptions& o) {
   }
   int shard_k = 0, shard_n = 1;
   ScoreConfig config;
-  const std::vector<SweepSpec> specs = read_sweep_options(o, &config.seeds, &shard_k, &shard_n, training_fields(o.table));
+  std::vector<SweepSpec> specs;
+  if (o.torchscript.empty()) {
+    specs = read_sweep_options(o, &config.seeds, &shard_k, &shard_n, training_fields(o.table));
+  } else {  // the files are the architectures; only --input (and --classes, unused) describe them
+    if (const std::string flag = given_architecture_flag(o.table, {"input", "classes"}); !flag.empty() || !o.grid.empty())
+      throw SpecError("--torchscript names the models itself; drop --" + (flag.empty() ? std::string("grid") : flag));
+    config.torchscripts = split_list(o.torchscript, ',');
+    for (const std::string& f : config.torchscripts)
+      if (!fs::is_regular_file(f)) throw IoError("--torchscript: no such file " + f);
+    parse_shard(o.shard, &shard_k, &shard_n);
+    config.seeds = seeds_from_flags(o.seeds, o.table);
+    if (o.table.given("input")) config.torchscript_input = parse_int_list(o.spec.input, ',', "--input", 1, kMaxInputDim, 4);
+  }
   config.init = parse_init(o.init, "--init");
   config.sigma = o.sigma;
   config.proxies = parse_proxy_list(o.proxies, "--proxies");
@@ -131,7 +150,10 @@ void run_score(ScoreCliOptions& o) {
   if (o.no_data && o.table.given("data")) throw SpecError("--no-data and --data contradict each other");
   bool nb201 = false;
   for (const SweepSpec& s : specs) nb201 = nb201 || s.spec.family == Family::kNb201;
-  const bool use_data = !o.no_data && (o.table.given("data") || !nb201);
+  if (!config.torchscripts.empty() && !o.table.given("data") && !o.table.given("input") && !o.no_data)
+    throw SpecError("--torchscript needs --input C,H,W (the shape of one sample), or --data to take it from");
+  // NAS-Bench-201 cells and TorchScript models take 3x32x32 or their own shapes: no default data.
+  const bool use_data = !o.no_data && (o.table.given("data") || (!nb201 && config.torchscripts.empty()));
   if (!o.dry_run) check_output_file(o.db, "--db");
   if (!o.csv.empty()) check_output_file(o.csv, "--csv");
   std::optional<DataSplit> data;
@@ -141,6 +163,14 @@ void run_score(ScoreCliOptions& o) {
   }
   for (const SweepSpec& s : specs)
     config.specs.push_back(data ? fit_spec_to_data(s.spec, *data, s.adopt_input, s.adopt_classes) : s.spec);
+  if (!config.torchscripts.empty()) {
+    if (config.torchscript_input.empty()) {
+      if (!data) throw SpecError("--torchscript needs --input C,H,W (the shape of one sample)");
+      config.torchscript_input = data->shape;
+    } else if (data && config.torchscript_input != data->shape) {
+      throw SpecError("--input does not match the samples of " + data->name + "; drop --input to use the data's shape");
+    }
+  }
   config.jobs = o.jobs > 0 ? o.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   set_torch_threads(o.threads > 0 ? o.threads : (config.jobs > 1 ? 1 : 0));
   const std::vector<ScoreRun> all = plan_scores(config, data ? &*data : nullptr);  // refuses proxies that cannot apply
@@ -228,6 +258,7 @@ void register_score(CLI::App& app) {
       "  nnmass score --nb201 all --proxies data-free --db runs/nb201.sqlite\n"
       "  nnmass score --family cnn --depth 4,8 --width 16 --tc 0,32 --proxies auto --csv scores.csv\n"
       "  nnmass score --grid examples/fmnist-cnn-sweep.json --db runs/fmnist-cnn-scores.sqlite\n"
+      "  nnmass score --torchscript model.pt --input 3,32,32 --gaussian\n"
       "  nnmass report runs/nb201.sqlite --truth nats-bench-c10.csv");
   opt->db = "runs/score.sqlite";
   opt->proxies = "auto";

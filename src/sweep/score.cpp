@@ -14,6 +14,8 @@
 #include "nnmass/cost.h"
 #include "nnmass/design.h"
 #include "nnmass/error.h"
+#include "nnmass/file_io.h"
+#include "nnmass/graph_mass.h"
 #include "nnmass/mass.h"
 #include "nnmass/residual.h"
 #include "nnmass/spec_json.h"
@@ -164,8 +166,29 @@ RunRecord describe_architecture(const Spec& spec, uint64_t seed) {
   return r;
 }
 
+namespace {
+
+// Proxies for a TorchScript model: zen and meco need conv feature maps.
+std::vector<std::string> torchscript_proxies(const TorchScriptSummary& s, const std::string& path,
+                                             const ProxyOptions& o, bool has_data) {
+  Spec like;  // stands for the model in proxies_for: a conv family, or the MLP
+  like.family = s.convs > 0 ? Family::kCnn : Family::kMlp;
+  try {
+    return proxies_for(like, o, has_data);
+  } catch (const SpecError& e) {
+    std::string what = e.what();
+    const size_t at = what.find(" cannot score ");
+    if (at != std::string::npos) what = what.substr(0, at) + " cannot score " + path + what.substr(what.find(':', at));
+    throw SpecError(what);
+  }
+}
+
+std::string file_fingerprint(const std::string& path) { return fnv_key(read_text_file(path, int64_t{1} << 34)); }
+
+}  // namespace
+
 std::vector<ScoreRun> plan_scores(const ScoreConfig& config, const DataSplit* data) {
-  if (config.specs.empty()) throw SpecError("nothing to score: no architectures");
+  if (config.specs.empty() && config.torchscripts.empty()) throw SpecError("nothing to score: no architectures");
   if (config.seeds.empty()) throw SpecError("nothing to score: no seeds");
   std::vector<ScoreRun> runs;
   for (const Spec& spec : config.specs) {
@@ -176,7 +199,23 @@ std::vector<ScoreRun> plan_scores(const ScoreConfig& config, const DataSplit* da
           {"sigma", config.sigma}, {"data", data ? data->name : "none"},
           {"train_size", data ? data->train.size() : 0}, {"batch_size", config.proxies.batch_size},
           {"gaussian", config.proxies.gaussian}, {"zen_repeats", config.proxies.zen_repeats}};
-      runs.push_back({spec, seed, fnv_key(identity.dump()), names});
+      runs.push_back({spec, seed, fnv_key(identity.dump()), names, "", nullptr});
+    }
+  }
+  for (const std::string& path : config.torchscripts) {
+    auto summary = std::make_shared<const TorchScriptSummary>(summarize_torchscript(path, config.torchscript_input));
+    if (data && summary->classes < data->classes)
+      throw SpecError(path + " has " + std::to_string(summary->classes) + " outputs, fewer than the " +
+                      std::to_string(data->classes) + " classes of " + data->name);
+    const std::vector<std::string> names = torchscript_proxies(*summary, path, config.proxies, data != nullptr);
+    const std::string content = file_fingerprint(path);
+    for (uint64_t seed : config.seeds) {
+      const nlohmann::json identity = {
+          {"score", 1}, {"torchscript", content}, {"input", config.torchscript_input}, {"seed", seed},
+          {"data", data ? data->name : "none"}, {"train_size", data ? data->train.size() : 0},
+          {"batch_size", config.proxies.batch_size}, {"gaussian", config.proxies.gaussian},
+          {"zen_repeats", config.proxies.zen_repeats}};
+      runs.push_back({Spec{}, seed, fnv_key(identity.dump()), names, path, summary});
     }
   }
   return runs;
@@ -190,10 +229,32 @@ struct ScoreWork {
   bool known;  // the run has a row: only proxies are added
 };
 
+// The columns of a TorchScript run: counts measured on its graph, NN-Mass through the graph.
+RunRecord describe_torchscript(const ScoreRun& run, const ScoreConfig& config) {
+  const TorchScriptSummary& s = *run.summary;
+  RunRecord r;
+  r.family = "torchscript";
+  r.cells = run.torchscript;
+  r.depth = s.convs + s.linears;
+  r.seed = static_cast<int64_t>(run.seed);
+  const std::vector<MassTerm> terms = graph_mass_terms(s.graph);
+  for (const MassTerm& t : terms) {
+    r.nn_mass += t.mass;
+    r.density += t.density / static_cast<double>(terms.size());
+  }
+  r.params = s.params;
+  r.macs = s.macs;
+  r.flops = s.flops;
+  r.ldi_mean = r.ldi_std = std::nan("");
+  r.spec_json = nlohmann::json{{"torchscript", run.torchscript}, {"input", config.torchscript_input}}.dump();
+  r.nnmass_version = NNMASS_VERSION;
+  return r;
+}
+
 RunRecord score_one(const ScoreWork& w, const ScoreConfig& config, const DataSplit* data,
                     std::vector<std::string>* warnings) {
   const ScoreRun& run = *w.run;
-  RunRecord r = describe_architecture(run.spec, run.seed);
+  RunRecord r = run.summary ? describe_torchscript(run, config) : describe_architecture(run.spec, run.seed);
   r.key = run.key;
   r.status = "ok";
   r.test_acc = r.test_loss = r.train_seconds = std::nan("");
@@ -204,18 +265,24 @@ RunRecord score_one(const ScoreWork& w, const ScoreConfig& config, const DataSpl
                                             {"init", to_string(config.init)}, {"sigma", config.sigma}}}}
                       .dump();
   std::optional<Links> links;
-  if (is_dense(run.spec.family)) {
+  if (!run.summary && is_dense(run.spec.family)) {
     links = draw_links(run.spec, run.seed);
     r.links_json = links_to_json(*links).dump();
   }
   const ModelFactory build =
-      network_factory(run.spec, links ? &*links : nullptr, InitOptions{config.init, config.sigma, run.seed});
+      run.summary ? torchscript_factory(run.torchscript)
+                  : network_factory(run.spec, links ? &*links : nullptr, InitOptions{config.init, config.sigma, run.seed});
   const ModelFactory locked = [&build] {  // torch's global generator seeds every build: one at a time
     static std::mutex m;
     std::lock_guard<std::mutex> lock(m);
     return build();
   };
-  *warnings = measure_proxies(locked, proxy_data(run.spec, data, run.seed, config.proxies), w.missing, r);
+  Spec shape = run.spec;  // a TorchScript model's inputs: the given shape, the data's classes
+  if (run.summary) {
+    shape.input = config.torchscript_input;
+    shape.classes = static_cast<int>(data ? data->classes : run.summary->classes);
+  }
+  *warnings = measure_proxies(locked, proxy_data(shape, data, run.seed, config.proxies), w.missing, r);
   r.finished_at = utc_now();
   return r;
 }

@@ -7,10 +7,12 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "nnmass/analysis/proxies.h"
+#include "nnmass/analysis/torchscript_model.h"
 #include "nnmass/data/dataset.h"
 #include "nnmass/sweep/store.h"
 
@@ -53,13 +55,18 @@ struct ScoreConfig {
   double sigma = 1.0;
   ProxyOptions proxies;
   int jobs = 1;  // runs scored at once, each on one torch thread (> 1)
+  // TorchScript files scored beside the specs, one sample of `torchscript_input` (per sample shape).
+  std::vector<std::string> torchscripts;
+  std::vector<int64_t> torchscript_input;
 };
 
 struct ScoreRun {
-  Spec spec;
+  Spec spec;                 // (unused for a TorchScript run)
   uint64_t seed = 0;
   std::string key;
   std::vector<std::string> proxies;  // what to measure
+  std::string torchscript;           // a TorchScript file instead of a spec
+  std::shared_ptr<const TorchScriptSummary> summary;
 };
 
 // Every run (architectures in order, seeds innermost); keys depend on the architecture, seed, init,

@@ -7,8 +7,8 @@
 namespace nnmass {
 
 double synflow(ProxyModel& model, const ProxyData& data) {
+  model.to_double();         // first: BN's identity (var 1 - eps, + eps) is exact only in float64
   model.remove_batch_norm();
-  model.to_double();
   model.set_train(false);  // no dropout-like behaviour; BN is gone either way
   {
     torch::NoGradGuard no_grad;
