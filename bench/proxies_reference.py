@@ -8,7 +8,7 @@ for the float64 statistics.
 Two uses:
   * a cross-implementation check: given an nnmass model file (`nnmass build --save FILE`, a
     TorchScript archive holding the weights and the spec) and the same inputs, the values equal
-    those of `nnmass score` up to float32 rounding (synflow, float64, to ~1e-9);
+    those of `nnmass score` up to float32 rounding (usually to the last bit);
   * the PyTorch baseline of bench/proxies_vs_pytorch.sh (seconds per proxy per architecture).
 
 Inputs, as `nnmass score` draws them:
@@ -266,9 +266,7 @@ def synflow(net, data):
     """synflow (Tanaka et al., NeurIPS 2020), as zero-cost-nas computes it.
     BN: removed (the network without BatchNorm). Input: one all-ones sample. Precision: float64.
     Every parameter replaced by its absolute value; R = sum of the outputs;
-    score = sum over conv/linear weights of |W * dR/dW|.
-    (nnmass's value is larger by ~1e-7..1e-6 relative: its BN removal fills running_var = 1 - eps in
-    float32 before the network goes to float64, so each "identity" BN scales by 1 + 6.8e-9.)"""
+    score = sum over conv/linear weights of |W * dR/dW|."""
     net = remove_batch_norm(net).double().eval()
     with torch.no_grad():
         for tensor in net.state_dict().values():
