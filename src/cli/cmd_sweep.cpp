@@ -92,6 +92,10 @@ void run_sweep_command(SweepCliOptions& o) {
   config.proxies = parse_proxy_list(o.proxies, "--proxies");
   config.proxies.batch_size = o.proxy_batch;
   config.warn = [](const std::string& w) { std::cerr << "warning: proxy " << w << "\n"; };
+  config.fill_progress = [](int done, int total) {
+    if (done == 1 || done == total || done % 25 == 0)
+      std::cerr << "proxies of finished runs (measured at initialization, no retraining): " << done << "/" << total << "\n";
+  };
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   config.jobs = o.jobs > 0 ? o.jobs : cores;
   const DataSplit data = load_data(o.data);

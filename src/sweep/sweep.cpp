@@ -305,18 +305,23 @@ namespace {
 void fill_proxies(const std::vector<SweepRun>& runs, const std::set<std::string>& finished, const SweepConfig& config,
                   const DataSplit& data, RunStore& store) {
   const auto have = store.proxy_names();
+  std::vector<std::pair<const SweepRun*, std::vector<std::string>>> todo;
   for (const SweepRun& run : runs) {
     if (!finished.count(run.key)) continue;
     const auto it = have.find(run.key);
     std::vector<std::string> missing;
     for (const std::string& name : proxies_for(run.spec, config.proxies, true))
       if (it == have.end() || !it->second.count(name)) missing.push_back(name);
-    if (missing.empty()) continue;
+    if (!missing.empty()) todo.emplace_back(&run, std::move(missing));
+  }
+  for (size_t i = 0; i < todo.size(); ++i) {
+    const SweepRun& run = *todo[i].first;
     std::optional<Links> links;
     if (is_dense(run.spec.family)) links = draw_links(run.spec, run.seed);
     RunRecord r = describe(run, config, data);
-    measure_run_proxies(run, config, data, links ? &*links : nullptr, missing, r);
+    measure_run_proxies(run, config, data, links ? &*links : nullptr, todo[i].second, r);
     store.put_proxies(run.key, r.proxies, r.proxy_seconds);
+    if (config.fill_progress) config.fill_progress(static_cast<int>(i + 1), static_cast<int>(todo.size()));
   }
 }
 

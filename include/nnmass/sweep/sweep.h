@@ -43,6 +43,8 @@ struct SweepConfig {
   // retraining (their networks are rebuilt at initialization from the stored seed).
   ProxyOptions proxies = parse_proxy_list("auto", "proxies");
   std::function<void(const std::string&)> warn;  // a proxy that failed on one network
+  // Called after each finished run given its missing proxies: runs done, runs to fill.
+  std::function<void(int done, int total)> fill_progress;
   // Called after each epoch of a pack: unit index (0-based), units, runs in it, epoch, epochs.
   std::function<void(int unit, int units, int runs, int epoch, int epochs)> pack_progress;
 };
