@@ -156,7 +156,8 @@ void run_sweep_command(SweepCliOptions& o) {
     const double eta = elapsed / executed * (total - done);
     std::cerr << "[" << done << "/" << total << "] " << r.family << " " << r.cells << " seed " << r.seed << ": "
               << (r.status == "ok" ? "test acc " + fixed(100 * r.test_acc, 2) + " %, NN-Mass " + fixed(r.nn_mass, 2) +
-                                         ", LDI " + fixed(r.ldi_mean, 4) + ", " + fixed(r.train_seconds, 1) + " s"
+                                         (std::isnan(r.ldi_mean) ? std::string() : ", LDI " + fixed(r.ldi_mean, 4)) + ", " +
+                                         fixed(r.train_seconds, 1) + " s"
                                    : "FAILED: " + r.error)
               << "  ETA " << clock_text(eta) << "\n";
   });
@@ -186,7 +187,8 @@ void register_sweep(CLI::App& app) {
       "sweep",
       "Train a grid of architectures x seeds into a SQLite results database.\n"
       "Stores NN-Mass, densities, #params, MACs,\n"
-      "FLOPs, LDI at init, training time, test accuracy and loss, spec, links and recipe of each run\n"
+      "FLOPs, LDI and the zero-cost proxies at init (--proxies), training time, test accuracy and loss,\n"
+      "spec, links and recipe of each run\n"
       "as one row of a SQLite database (one transaction per run). Running the same command again\n"
       "resumes: finished runs are skipped. --shard k/N runs every N-th run from the k-th (0-based),\n"
       "for a cluster job array; each shard writes its own --db and `nnmass report` merges them.\n"

@@ -23,24 +23,6 @@
 namespace nnmass {
 namespace {
 
-std::string fnv_key(const std::string& text) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
-}
-
-std::string utc_now() {
-  const std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
 bool has_conv_maps(const Spec& spec) { return spec.family != Family::kMlp; }
 
 }  // namespace
@@ -183,7 +165,7 @@ std::vector<std::string> torchscript_proxies(const TorchScriptSummary& s, const 
   }
 }
 
-std::string file_fingerprint(const std::string& path) { return fnv_key(read_text_file(path, int64_t{1} << 34)); }
+std::string file_fingerprint(const std::string& path) { return run_fingerprint(read_text_file(path, int64_t{1} << 34)); }
 
 }  // namespace
 
@@ -199,7 +181,7 @@ std::vector<ScoreRun> plan_scores(const ScoreConfig& config, const DataSplit* da
           {"sigma", config.sigma}, {"data", data ? data->name : "none"},
           {"train_size", data ? data->train.size() : 0}, {"batch_size", config.proxies.batch_size},
           {"gaussian", config.proxies.gaussian}, {"zen_repeats", config.proxies.zen_repeats}};
-      runs.push_back({spec, seed, fnv_key(identity.dump()), names, "", nullptr});
+      runs.push_back({spec, seed, run_fingerprint(identity.dump()), names, "", nullptr});
     }
   }
   for (const std::string& path : config.torchscripts) {
@@ -215,7 +197,7 @@ std::vector<ScoreRun> plan_scores(const ScoreConfig& config, const DataSplit* da
           {"data", data ? data->name : "none"}, {"train_size", data ? data->train.size() : 0},
           {"batch_size", config.proxies.batch_size}, {"gaussian", config.proxies.gaussian},
           {"zen_repeats", config.proxies.zen_repeats}};
-      runs.push_back({Spec{}, seed, fnv_key(identity.dump()), names, path, summary});
+      runs.push_back({Spec{}, seed, run_fingerprint(identity.dump()), names, path, summary});
     }
   }
   return runs;
@@ -283,7 +265,7 @@ RunRecord score_one(const ScoreWork& w, const ScoreConfig& config, const DataSpl
     shape.classes = static_cast<int>(data ? data->classes : run.summary->classes);
   }
   *warnings = measure_proxies(locked, proxy_data(shape, data, run.seed, config.proxies), w.missing, r);
-  r.finished_at = utc_now();
+  r.finished_at = utc_timestamp();
   return r;
 }
 

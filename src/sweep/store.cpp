@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <cmath>
+#include <ctime>
 #include <filesystem>
 #include <limits>
 #include <map>
@@ -411,6 +412,24 @@ std::string csv_cell(const FieldValue& v) {
 }
 
 }  // namespace
+
+std::string run_fingerprint(const std::string& text) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+std::string utc_timestamp() {
+  const std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
 
 std::string runs_to_csv(const std::vector<RunRecord>& runs) {
   const auto& fields = run_fields();

@@ -23,25 +23,6 @@
 namespace nnmass {
 namespace {
 
-// FNV-1a, 64 bits: a stable key from canonical JSON (nlohmann sorts object keys).
-std::string fingerprint(const std::string& text) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
-}
-
-std::string utc_now() {
-  const std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
 // Architecture and cost columns, known before training.
 RunRecord describe(const SweepRun& run, const SweepConfig& config, const DataSplit& data) {
   RunRecord r = describe_architecture(run.spec, run.seed);
@@ -80,7 +61,7 @@ std::vector<SweepRun> plan_sweep(const SweepConfig& config, const DataSplit& dat
       // earlier sweeps (MLPs, or CNNs without LDI) keep their keys.
       if (spec.family != Family::kMlp && ldi_samples_for(spec, config) > 0)
         identity["ldi_method"] = to_string(config.ldi_method);
-      runs.push_back({spec, seed, fingerprint(identity.dump())});
+      runs.push_back({spec, seed, run_fingerprint(identity.dump())});
     }
   return runs;
 }
@@ -180,7 +161,7 @@ RunRecord execute_run(const SweepRun& run, const SweepConfig& config, const Data
   } catch (const std::exception& e) {
     mark_failed(r, e);
   }
-  r.finished_at = utc_now();
+  r.finished_at = utc_timestamp();
   return r;
 }
 
@@ -226,7 +207,7 @@ std::vector<RunRecord> execute_pack(const std::vector<const SweepRun*>& runs, co
       for (size_t j : members) mark_failed(records[j], e);
     }
   }
-  for (RunRecord& r : records) r.finished_at = utc_now();
+  for (RunRecord& r : records) r.finished_at = utc_timestamp();
   return records;
 }
 

@@ -102,6 +102,12 @@ class RunStore {
 // is opened read-only (StoreAccess::kRead).
 std::vector<RunRecord> read_runs(const std::vector<std::string>& paths);
 
+// A run's key: FNV-1a (64 bits, 16 hex digits) of its identity as canonical JSON (nlohmann sorts
+// object keys), so the same run gets the same key on every machine.
+std::string run_fingerprint(const std::string& text);
+// Now, UTC, ISO 8601 (finished_at).
+std::string utc_timestamp();
+
 // The runs as CSV, one column per field, then one per proxy any run has (empty where a run has
 // none), header first.
 std::string runs_to_csv(const std::vector<RunRecord>& runs);
