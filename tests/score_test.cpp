@@ -16,6 +16,7 @@
 #include "nnmass/sweep/score.h"
 #include "nnmass/sweep/sweep.h"
 #include "scratch_dir.h"
+#include "sweep_test_support.h"
 
 namespace nnmass {
 namespace {
@@ -148,23 +149,12 @@ TEST(ScoreRuns, ProxiesThatCannotApplyAreSkippedByAutoAndRefusedWhenNamed) {
   EXPECT_TRUE(parse_proxy_list("none", "--proxies").names.empty());
 }
 
-DataSplit tiny_circle() {
-  const SyntheticSet train = make_synthetic("circle", 2, 2, 101);
-  const SyntheticSet test = make_synthetic("circle", 1, 2, 202);
-  DataSplit d;
-  d.name = "circle-tiny";
-  d.train = {train.points, train.labels, {}, {}};
-  d.test = {test.points, test.labels, {}, {}};
-  d.classes = 2;
-  d.shape = {2};
-  return d;
-}
 
 // A sweep re-run with proxies it did not measure fills them in for its finished runs, without
 // training again, to the same values a sweep that measured them from the start stores.
 TEST(SweepProxies, FinishedRunsGetMissingProxiesWithoutRetraining) {
   ScratchDir dir;
-  const DataSplit data = tiny_circle();
+  const DataSplit data = test::tiny_circle(2);
   SweepConfig config;
   Spec s;
   s.family = Family::kMlp;

@@ -35,6 +35,7 @@
 #include "nnmass/spec_json.h"
 #include "nnmass/sweep/store.h"
 #include "scratch_dir.h"
+#include "sweep_test_support.h"
 #include "nnmass/sweep/sweep.h"
 
 namespace nnmass {
@@ -57,19 +58,6 @@ Spec mlp(int depth, int width, int tc) {
   return s;
 }
 
-// The synthetic `circle` set (two classes, rings) at a small size: 4 points per bin for training
-// (480) and 1 per bin for testing (120); built in memory from make_synthetic, no files.
-DataSplit tiny_circle() {
-  const SyntheticSet train = make_synthetic("circle", 4, 2, 101);
-  const SyntheticSet test = make_synthetic("circle", 1, 2, 202);
-  DataSplit d;
-  d.name = "circle-tiny";
-  d.train = {train.points, train.labels, {}, {}};
-  d.test = {test.points, test.labels, {}, {}};
-  d.classes = 2;
-  d.shape = {2};
-  return d;
-}
 
 // A quick recipe: one epoch of Adam, batches of 60 (8 steps), LDI on 16 test points.
 SweepConfig tiny_config() {
@@ -157,7 +145,7 @@ RunRecord full_record(const std::string& key, int i) {
 // Planning and sharding.
 
 TEST(SweepPlan, GridIsSpecMajorWithSeedsInnermostAndKeysAreStable) {
-  const DataSplit data = tiny_circle();
+  const DataSplit data = test::tiny_circle();
   SweepConfig config = tiny_config();
   config.seeds = {5, 1, 9, 2};
   const std::vector<SweepRun> runs = plan_sweep(config, data);
@@ -174,7 +162,7 @@ TEST(SweepPlan, GridIsSpecMajorWithSeedsInnermostAndKeysAreStable) {
   // Determinism: the same config (a fresh copy, same data) gives the same keys in the same order.
   SweepConfig fresh = tiny_config();
   fresh.seeds = config.seeds;
-  const std::vector<SweepRun> again = plan_sweep(fresh, tiny_circle());
+  const std::vector<SweepRun> again = plan_sweep(fresh, test::tiny_circle());
   ASSERT_EQ(again.size(), runs.size());
   for (size_t i = 0; i < runs.size(); ++i) EXPECT_EQ(again[i].key, runs[i].key) << i;
 
@@ -215,7 +203,7 @@ TEST(SweepPlan, GridIsSpecMajorWithSeedsInnermostAndKeysAreStable) {
 TEST(SweepPlan, ShardsPartitionTheRunsInOrder) {
   SweepConfig config = tiny_config();
   config.seeds = {0, 1, 2, 3};
-  const std::vector<SweepRun> runs = plan_sweep(config, tiny_circle());
+  const std::vector<SweepRun> runs = plan_sweep(config, test::tiny_circle());
   ASSERT_EQ(runs.size(), 12u);
   std::map<std::string, size_t> position;
   for (size_t i = 0; i < runs.size(); ++i) position[runs[i].key] = i;
@@ -475,7 +463,7 @@ struct Killed {};  // thrown by the progress callback to simulate a kill between
 
 TEST_F(RunSweepTest, KilledSweepResumesToTheUninterruptedTableAndJobsDoNotChangeIt) {
   ScratchDir dir;
-  const DataSplit data = tiny_circle();
+  const DataSplit data = test::tiny_circle();
   SweepConfig config = tiny_config();
   config.seeds = {3, 0};
   const std::vector<SweepRun> runs = plan_sweep(config, data);  // 3 specs x 2 seeds
@@ -596,7 +584,7 @@ TEST_F(RunSweepTest, KilledSweepResumesToTheUninterruptedTableAndJobsDoNotChange
 
 TEST_F(RunSweepTest, FailedRunsBecomeRowsAndTheSweepGoesOn) {
   ScratchDir dir;
-  const DataSplit data = tiny_circle();
+  const DataSplit data = test::tiny_circle();
   SweepConfig config = tiny_config();
   config.specs = {mlp(4, 8, 0), mlp(5, 4, 1)};
   config.seeds = {0, 1};
@@ -691,7 +679,7 @@ TEST_F(RunSweepTest, ConvNetworksGetLdiAndTheMethodKeysOnlyTheirMeasuredRuns) {
   EXPECT_EQ(keys(off), keys(off_lanczos));
   SweepConfig mlps = tiny_config(), mlps_lanczos = tiny_config();
   mlps_lanczos.ldi_method = JacobianMethod::kLanczos;
-  const DataSplit circle = tiny_circle();
+  const DataSplit circle = test::tiny_circle();
   mlps_lanczos.conv_ldi_samples = 99;  // not the MLPs' count either
   for (size_t i = 0; i < 9; ++i) EXPECT_EQ(plan_sweep(mlps, circle)[i].key, plan_sweep(mlps_lanczos, circle)[i].key);
   SweepConfig more = config;

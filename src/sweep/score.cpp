@@ -19,6 +19,7 @@
 #include "nnmass/mass.h"
 #include "nnmass/residual.h"
 #include "nnmass/spec_json.h"
+#include "sweep/jobs.h"
 
 namespace nnmass {
 namespace {
@@ -88,13 +89,11 @@ ProxyData proxy_data(const Spec& spec, const DataSplit* data, uint64_t seed, con
   const int64_t b = std::min<int64_t>(o.batch_size, split.size());
   auto gen = at::make_generator<at::CPUGeneratorImpl>(seed * 2654435761ULL + 17);
   const torch::Tensor order = torch::randperm(split.size(), gen, torch::kInt64);
+  std::vector<int64_t> shape = {b};
+  shape.insert(shape.end(), spec.input.begin(), spec.input.end());
   for (int k = 0; k < 2 && (k + 1) * b <= split.size(); ++k) {  // two batches (ZiCo), disjoint
     const torch::Tensor rows = order.slice(0, k * b, (k + 1) * b);
-    d.images.push_back(split.to_input(split.inputs.index_select(0, rows)).reshape([&] {
-      std::vector<int64_t> shape = {b};
-      shape.insert(shape.end(), spec.input.begin(), spec.input.end());
-      return shape;
-    }()));
+    d.images.push_back(split.to_input(split.inputs.index_select(0, rows)).reshape(shape));
     d.labels.push_back(split.labels.index_select(0, rows));
   }
   return d;
@@ -284,40 +283,19 @@ int run_scores(const std::vector<ScoreRun>& runs, const ScoreConfig& config, con
       if (it == have.end() || !it->second.count(name)) w.missing.push_back(name);
     if (!w.known || !w.missing.empty()) work.push_back(std::move(w));
   }
-  std::atomic<size_t> next{0};
-  std::atomic<bool> stop{false};
   std::mutex store_mutex;
-  std::exception_ptr failure;
   int done = total - static_cast<int>(work.size());
-  const int jobs = std::max(1, std::min<int>(config.jobs, static_cast<int>(work.size())));
-  const auto worker = [&] {
-    if (jobs > 1) torch::set_num_threads(1);  // per thread: jobs share the cores, not each op
-    for (size_t i; !stop && (i = next++) < work.size();) {
-      try {
-        std::vector<std::string> warnings;
-        const RunRecord r = score_one(work[i], config, data, &warnings);
-        std::lock_guard<std::mutex> lock(store_mutex);
-        if (stop) return;
-        if (work[i].known) store.put_proxies(r.key, r.proxies, r.proxy_seconds);
-        else store.put(r);
-        for (const std::string& w : warnings)
-          if (warn) warn(w);
-        if (progress) progress(r, ++done, total, static_cast<int>(work[i].missing.size()));
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(store_mutex);
-        if (!failure) failure = std::current_exception();
-        stop = true;
-        return;
-      }
-    }
-  };
-  const int caller_threads = torch::get_num_threads();
-  std::vector<std::thread> threads;
-  for (int j = 1; j < jobs; ++j) threads.emplace_back(worker);
-  worker();
-  for (auto& t : threads) t.join();
-  torch::set_num_threads(caller_threads);
-  if (failure) std::rethrow_exception(failure);
+  detail::run_jobs(work.size(), config.jobs, [&](size_t i, const std::atomic<bool>& stop) {
+    std::vector<std::string> warnings;
+    const RunRecord r = score_one(work[i], config, data, &warnings);
+    std::lock_guard<std::mutex> lock(store_mutex);
+    if (stop) return;
+    if (work[i].known) store.put_proxies(r.key, r.proxies, r.proxy_seconds);
+    else store.put(r);
+    for (const std::string& w : warnings)
+      if (warn) warn(w);
+    if (progress) progress(r, ++done, total, static_cast<int>(work[i].missing.size()));
+  });
   return static_cast<int>(work.size());
 }
 

@@ -19,6 +19,7 @@
 #include "nnmass/residual.h"
 #include "nnmass/spec_json.h"
 #include "nnmass/train/pack_trainer.h"
+#include "sweep/jobs.h"
 
 namespace nnmass {
 namespace {
@@ -319,49 +320,28 @@ int run_sweep(const std::vector<SweepRun>& runs, const SweepConfig& config, cons
   const std::vector<std::vector<const SweepRun*>> units =
       plan_units(pending, config, choose_pack_size(runs, config).size);
   std::atomic<int> done{total - static_cast<int>(pending.size())};
-  std::atomic<size_t> next{0};
   std::mutex store_mutex;
-  std::exception_ptr failure;
-  const int jobs = std::max(1, std::min<int>(config.jobs, static_cast<int>(units.size())));
-  std::atomic<bool> stop{false};
-  const auto worker = [&] {
-    // OpenMP's thread count is per thread: a new thread would use every core for each of its ops.
-    if (jobs > 1) torch::set_num_threads(1);
-    for (size_t i; !stop && (i = next++) < units.size();) {
-      try {
-        const auto& unit = units[i];
-        std::vector<RunRecord> records;
-        if (trains_packed(unit.front()->spec, config)) {
-          const auto on_epoch = [&](int epoch, int epochs) {
-            if (config.pack_progress)
-              config.pack_progress(static_cast<int>(i), static_cast<int>(units.size()),
-                                   static_cast<int>(unit.size()), epoch, epochs);
-          };
-          records = execute_pack(unit, config, data, on_epoch);
-        } else {
-          records.push_back(execute_run(*unit.front(), config, data));
-        }
-        std::lock_guard<std::mutex> lock(store_mutex);
-        if (stop) return;
-        for (const RunRecord& record : records) {
-          store.put(record);  // one transaction per run
-          if (progress) progress(record, ++done, total);
-        }
-      } catch (...) {  // a store that cannot be written (or a caller's callback) stops the sweep
-        std::lock_guard<std::mutex> lock(store_mutex);
-        if (!failure) failure = std::current_exception();
-        stop = true;
-        return;
-      }
+  // A store that cannot be written (or a caller's callback) stops the sweep.
+  detail::run_jobs(units.size(), config.jobs, [&](size_t i, const std::atomic<bool>& stop) {
+    const auto& unit = units[i];
+    std::vector<RunRecord> records;
+    if (trains_packed(unit.front()->spec, config)) {
+      const auto on_epoch = [&](int epoch, int epochs) {
+        if (config.pack_progress)
+          config.pack_progress(static_cast<int>(i), static_cast<int>(units.size()), static_cast<int>(unit.size()),
+                               epoch, epochs);
+      };
+      records = execute_pack(unit, config, data, on_epoch);
+    } else {
+      records.push_back(execute_run(*unit.front(), config, data));
     }
-  };
-  const int caller_threads = torch::get_num_threads();
-  std::vector<std::thread> threads;
-  for (int j = 1; j < jobs; ++j) threads.emplace_back(worker);
-  worker();
-  for (auto& t : threads) t.join();
-  torch::set_num_threads(caller_threads);  // the caller's setting, as it was
-  if (failure) std::rethrow_exception(failure);
+    std::lock_guard<std::mutex> lock(store_mutex);
+    if (stop) return;
+    for (const RunRecord& record : records) {
+      store.put(record);  // one transaction per run
+      if (progress) progress(record, ++done, total);
+    }
+  });
   return static_cast<int>(pending.size());
 }
 
