@@ -20,6 +20,9 @@ packages=(
   dataset-fashion-mnist                  # the default data set
   python3-torch python3-torchvision      # PyTorch interoperability tests (TorchScript models, proxies)
   python3-numpy
+  python3-dev pybind11-dev               # the Python module (python/)
+  python3-pytest python3-pandas          # its tests; runs read into pandas
+  libturbojpeg0-dev libpng-dev           # image folders: JPEG and PNG decoding
 )
 if [[ "${1:-}" == "--bench" ]]; then packages+=(time); fi
 

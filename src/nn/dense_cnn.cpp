@@ -35,6 +35,12 @@ torch::Tensor ConvDepthImpl::forward(torch::Tensor x) {
   return bn3->forward(tap(Tap::kLayer, project->forward(x)));
 }
 
+std::string ConvDepthImpl::script_source() const {
+  return script::forward({"x = torch.relu(self.bn1.forward(self.expand.forward(x)))",
+                          "x = torch.relu(self.bn2.forward(self.depthwise.forward(x)))",
+                          "return self.bn3.forward(self.project.forward(x))"});
+}
+
 CnnCellImpl::CnnCellImpl(const Cell& cell, const CellLinks& links, int64_t in, int64_t stride,
                          bool depthwise, bool first_cell) {
   const int64_t w = cell.width;
@@ -72,6 +78,23 @@ torch::Tensor CnnCellImpl::forward(torch::Tensor x) {
     o = layer(k, torch::relu(tap(Tap::kActivation, norms[k]->forward(z))));
   }
   return o;
+}
+
+// forward() without the taps (a ConvDepth layer is its own module with its own forward).
+std::string CnnCellImpl::script_source() const {
+  std::vector<std::string> lines = {"o = self.norm0.forward(self.layer0.forward(x))", "os = o",
+                                    "o = self.norm1.forward(self.layer1.forward(torch.relu(o)))"};
+  for (size_t k = 2; k < convs.size(); ++k) {
+    const std::string n = std::to_string(k);
+    lines.push_back("z = o");
+    if (gather[k].defined()) {
+      lines.push_back("os = torch.cat([os, o], 1)");
+      lines.push_back("z = torch.index_select(os, 1, self.links" + n + ")");
+    }
+    lines.push_back("o = self.layer" + n + ".forward(torch.relu(self.norm" + n + ".forward(z)))");
+  }
+  lines.push_back("return o");
+  return script::forward(lines);
 }
 
 torch::Tensor CnnCellImpl::trace(torch::Tensor x, const std::string& prefix, std::vector<LayerMap>& maps) {
@@ -127,6 +150,14 @@ torch::Tensor DenseCnnImpl::forward(torch::Tensor x) {
   x = tap(Tap::kPrePool, x);
   x = spec_.head == Head::kGap ? torch::adaptive_avg_pool2d(x, {1, 1}) : torch::avg_pool2d(x, 2);
   return tap(Tap::kLayer, fc_->forward(x.flatten(1)));
+}
+
+std::string DenseCnnImpl::script_source() const {
+  std::vector<std::string> lines;
+  for (size_t c = 0; c < cells_.size(); ++c) lines.push_back("x = " + script::call("cell" + std::to_string(c), "x"));
+  lines.push_back(spec_.head == Head::kGap ? "x = torch.adaptive_avg_pool2d(x, [1, 1])" : "x = torch.avg_pool2d(x, [2, 2])");
+  lines.push_back("return self.fc.forward(torch.flatten(x, 1))");
+  return script::forward(lines);
 }
 
 std::vector<LayerMap> DenseCnnImpl::layer_maps(const torch::Tensor& x) {

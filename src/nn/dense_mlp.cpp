@@ -52,6 +52,26 @@ torch::Tensor MlpCellImpl::forward_traced(torch::Tensor x, const std::string& pr
   return h;
 }
 
+// forward() without the taps: the same operations in the same order, so Python's result equals it.
+std::string MlpCellImpl::script_source() const {
+  const std::string act = activation_ == Activation::kElu ? "torch.elu" : "torch.relu";
+  const int d = static_cast<int>(layers.size());
+  std::vector<std::string> lines = {"h = " + act + "(self.layer0.forward(x))", "hs = h",
+                                    "h = self.layer1.forward(h)"};
+  for (int k = 2; k < d; ++k) {
+    const std::string layer = "layer" + std::to_string(k);
+    lines.push_back("z = h");
+    if (gather[k].defined()) {
+      lines.push_back("hs = torch.cat([hs, h], 1)");
+      lines.push_back("z = torch.index_select(hs, 1, self.links" + std::to_string(k) + ")");
+    }
+    const bool last = k + 1 == d && classifier_;
+    lines.push_back("h = " + script::call(layer, last ? "z" : act + "(z)"));
+  }
+  lines.push_back("return h");
+  return script::forward(lines);
+}
+
 DenseMlpImpl::DenseMlpImpl(const Spec& spec, const Links& links) : spec_(spec), links_(links) {
   int64_t in = 1;
   for (int64_t d : spec.input) in *= d;
@@ -75,6 +95,13 @@ torch::Tensor DenseMlpImpl::flattened_input(torch::Tensor x) const {
     throw SpecError("input has " + std::to_string(x.size(1)) + " features per sample, the MLP expects " +
                     std::to_string(expected));
   return x;
+}
+
+std::string DenseMlpImpl::script_source() const {
+  std::vector<std::string> lines = {"x = torch.flatten(x, 1)"};
+  for (size_t c = 0; c < cells_.size(); ++c) lines.push_back("x = " + script::call("cell" + std::to_string(c), "x"));
+  lines.push_back("return x");
+  return script::forward(lines);
 }
 
 torch::Tensor DenseMlpImpl::forward(torch::Tensor x) {

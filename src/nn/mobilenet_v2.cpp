@@ -9,7 +9,7 @@ namespace {
 namespace nn = torch::nn;
 
 // Conv (no bias) + BN (+ ReLU6): torchvision's ConvBNActivation.
-class ConvBnImpl : public nn::Module {
+class ConvBnImpl : public nn::Module, public ScriptSource {
  public:
   ConvBnImpl(int64_t in, int64_t out, int64_t k, int64_t stride, int64_t groups, bool relu6)
       : relu6_(relu6) {
@@ -20,6 +20,10 @@ class ConvBnImpl : public nn::Module {
   torch::Tensor forward(torch::Tensor x) {
     x = bn->forward(tap(Tap::kLayer, conv->forward(x)));
     return relu6_ ? torch::clamp(tap(Tap::kActivation, x), 0, 6) : x;
+  }
+  std::string script_source() const override {
+    const std::string x = script::call("1", script::call("0", "x"));
+    return script::forward({"return " + (relu6_ ? "torch.clamp(" + x + ", 0, 6)" : x)});
   }
 
  private:
@@ -48,6 +52,10 @@ torch::Tensor InvertedResidualImpl::forward(torch::Tensor x) {
   return residual_ ? x + conv->forward(x) : conv->forward(x);
 }
 
+std::string InvertedResidualImpl::script_source() const {
+  return script::forward({residual_ ? "return x + self.conv.forward(x)" : "return self.conv.forward(x)"});
+}
+
 MobileNetV2Impl::MobileNetV2Impl(const Spec& spec) : spec_(spec) {
   const double wm = spec.mobilenet.width_mult;
   nn::Sequential seq;
@@ -65,6 +73,11 @@ MobileNetV2Impl::MobileNetV2Impl(const Spec& spec) : spec_(spec) {
 torch::Tensor MobileNetV2Impl::forward(torch::Tensor x) {
   x = tap(Tap::kPrePool, features->forward(x));
   return tap(Tap::kLayer, classifier->forward(torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1)));
+}
+
+std::string MobileNetV2Impl::script_source() const {
+  return script::forward({"x = torch.adaptive_avg_pool2d(self.features.forward(x), [1, 1])",
+                          "return self.classifier.forward(torch.flatten(x, 1))"});
 }
 
 std::vector<LayerMap> MobileNetV2Impl::layer_maps(const torch::Tensor& x) {

@@ -58,6 +58,29 @@ torch::Tensor Nb201SearchCellImpl::forward(torch::Tensor x) {
   return node[3].defined() ? node[3] : torch::zeros_like(x);
 }
 
+// forward() unrolled over the edges: which nodes hold a value is known when writing the source.
+std::string Nb201SearchCellImpl::script_source() const {
+  std::vector<std::string> lines = {"n0 = x"};
+  bool defined[4] = {true, false, false, false};
+  for (int e = 0; e < kNb201Edges; ++e) {
+    if (cell_[e] == Nb201Op::kNone) continue;
+    const int from = nb201_edge_from(e), to = nb201_edge_to(e);
+    const std::string in = "n" + std::to_string(from), sum = "n" + std::to_string(to);
+    if (!defined[from]) lines.push_back(in + " = torch.zeros_like(x)");
+    defined[from] = true;
+    std::string out;
+    switch (cell_[e]) {
+      case Nb201Op::kSkip: out = in; break;
+      case Nb201Op::kAvgPool: out = "torch.avg_pool2d(" + in + ", [3, 3], [1, 1], [1, 1], False, False)"; break;
+      default: out = script::call("edge" + std::to_string(from) + std::to_string(to), "torch.relu(" + in + ")");
+    }
+    lines.push_back(sum + " = " + (defined[to] ? sum + " + " + out : out));
+    defined[to] = true;
+  }
+  lines.push_back(defined[3] ? "return n3" : "return torch.zeros_like(x)");
+  return script::forward(lines);
+}
+
 Nb201ReductionImpl::Nb201ReductionImpl(int64_t in, int64_t out) {
   conv_a = register_module("conv_a", relu_conv_bn_module(in, out, 3, 2));
   conv_b = register_module("conv_b", relu_conv_bn_module(out, out, 3, 1));
@@ -67,6 +90,11 @@ Nb201ReductionImpl::Nb201ReductionImpl(int64_t in, int64_t out) {
 torch::Tensor Nb201ReductionImpl::forward(torch::Tensor x) {
   const torch::Tensor main = relu_conv_bn(conv_b, relu_conv_bn(conv_a, x));
   return main + tap(Tap::kLayer, downsample->forward(torch::avg_pool2d(x, 2, 2)));
+}
+
+std::string Nb201ReductionImpl::script_source() const {
+  return script::forward({"main = self.conv_b.forward(torch.relu(self.conv_a.forward(torch.relu(x))))",
+                          "return main + self.downsample.forward(torch.avg_pool2d(x, [2, 2], [2, 2]))"});
 }
 
 Nb201NetworkImpl::Nb201NetworkImpl(const Spec& spec) : spec_(spec) {
@@ -94,6 +122,14 @@ torch::Tensor Nb201NetworkImpl::forward(torch::Tensor x) {
   for (auto& cell : cells_) x = cell.forward(x);
   x = tap(Tap::kPrePool, torch::relu(tap(Tap::kActivation, lastact->forward(x))));
   return tap(Tap::kLayer, classifier->forward(torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1)));
+}
+
+// The cells ModuleList runs its entries in order (see torchscript_export.cpp).
+std::string Nb201NetworkImpl::script_source() const {
+  return script::forward({"x = self.cells.forward(self.stem.forward(x))",
+                          "x = torch.relu(self.lastact.forward(x))",
+                          "x = torch.adaptive_avg_pool2d(x, [1, 1])",
+                          "return self.classifier.forward(torch.flatten(x, 1))"});
 }
 
 std::vector<LayerMap> Nb201NetworkImpl::layer_maps(const torch::Tensor& x) {

@@ -20,7 +20,10 @@ namespace nnmass {
 namespace {
 
 constexpr const char* kModelFormat = "nnmass-model";
-constexpr int64_t kModelFormatVersion = 1;
+// Version 2: a runnable TorchScript module. Version 1 held the same weights under the same names in
+// a plain archive, so both load the same way.
+constexpr int64_t kModelFormatVersion = 2;
+constexpr int64_t kOldestReadableVersion = 1;
 
 void initialise(torch::nn::Module& network, const InitOptions& init) {
   if (init.kind == InitKind::kDefault) return;  // the modules' own initialisation stands
@@ -131,19 +134,25 @@ int64_t count_parameters(const torch::nn::Module& module) {
   return total;
 }
 
+std::string model_bytes(const Spec& spec, const Links* links, const InitOptions& init, NetworkImpl& network) {
+  torch::jit::Module module = to_torchscript(network);
+  const auto text = [&](const char* key, const std::string& value) {
+    module.register_attribute(key, c10::StringType::get(), c10::IValue(value));
+  };
+  text("nnmass_format", kModelFormat);
+  module.register_attribute("nnmass_format_version", c10::IntType::get(), c10::IValue(kModelFormatVersion));
+  text("nnmass_tool_version", NNMASS_VERSION);
+  text("nnmass_spec", spec_to_json(spec).dump());
+  text("nnmass_links", links ? links_to_json(*links).dump() : std::string());
+  text("nnmass_init", init_to_json(init).dump());
+  std::ostringstream bytes;
+  module.save(bytes);
+  return bytes.str();
+}
+
 void save_model(const std::string& path, const Spec& spec, const Links* links,
                 const InitOptions& init, NetworkImpl& network) {
-  torch::serialize::OutputArchive archive;
-  archive.write("nnmass_format", c10::IValue(std::string(kModelFormat)));
-  archive.write("nnmass_format_version", c10::IValue(kModelFormatVersion));
-  archive.write("nnmass_tool_version", c10::IValue(std::string(NNMASS_VERSION)));
-  archive.write("nnmass_spec", c10::IValue(spec_to_json(spec).dump()));
-  archive.write("nnmass_links", c10::IValue(links ? links_to_json(*links).dump() : std::string()));
-  archive.write("nnmass_init", c10::IValue(init_to_json(init).dump()));
-  network.save(archive);
-  std::ostringstream bytes;
-  archive.save_to(bytes);
-  write_file_atomic(path, bytes.str());
+  write_file_atomic(path, model_bytes(spec, links, init, network));
 }
 
 namespace {
@@ -160,9 +169,10 @@ void open_model_archive(const std::string& path, torch::serialize::InputArchive&
     throw IoError(path + ": not an nnmass model file");
   c10::IValue version;
   if (!archive.try_read("nnmass_format_version", version) || !version.isInt() ||
-      version.toInt() != kModelFormatVersion)
+      version.toInt() < kOldestReadableVersion || version.toInt() > kModelFormatVersion)
     throw IoError(path + ": model format version " + (version.isInt() ? std::to_string(version.toInt()) : "?") +
-                  ", this nnmass reads version " + std::to_string(kModelFormatVersion) +
+                  ", this nnmass reads versions " + std::to_string(kOldestReadableVersion) + " to " +
+                  std::to_string(kModelFormatVersion) +
                   "; rebuild the model with this version");
 }
 

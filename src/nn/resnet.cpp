@@ -46,6 +46,14 @@ torch::Tensor ResBlockImpl::forward(torch::Tensor x) {
   return torch::relu(tap(Tap::kActivation, out + shortcut));
 }
 
+std::string ResBlockImpl::script_source() const {
+  std::vector<std::string> lines = {"out = torch.relu(self.bn1.forward(self.conv1.forward(x)))",
+                                    "out = self.bn2.forward(self.conv2.forward(out))"};
+  if (block_ == Block::kBottleneck) lines.push_back("out = self.bn3.forward(self.conv3.forward(torch.relu(out)))");
+  lines.push_back(downsample ? "return torch.relu(out + self.downsample.forward(x))" : "return torch.relu(out + x)");
+  return script::forward(lines);
+}
+
 ResNetImpl::ResNetImpl(const Spec& spec) : spec_(spec) {
   const ResNetLayout& r = spec.resnet;
   const bool imagenet = r.stem == Stem::kImageNet;
@@ -68,6 +76,15 @@ torch::Tensor ResNetImpl::forward(torch::Tensor x) {
   for (auto& stage : stages_) x = stage->forward(x);
   x = tap(Tap::kPrePool, x);
   return tap(Tap::kLayer, fc->forward(torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1)));
+}
+
+std::string ResNetImpl::script_source() const {
+  std::vector<std::string> lines = {"x = torch.relu(self.bn1.forward(self.conv1.forward(x)))"};
+  if (spec_.resnet.stem == Stem::kImageNet) lines.push_back("x = torch.max_pool2d(x, [3, 3], [2, 2], [1, 1])");
+  for (size_t s = 0; s < stages_.size(); ++s) lines.push_back("x = " + script::call("layer" + std::to_string(s + 1), "x"));
+  lines.push_back("x = torch.adaptive_avg_pool2d(x, [1, 1])");
+  lines.push_back("return self.fc.forward(torch.flatten(x, 1))");
+  return script::forward(lines);
 }
 
 std::vector<LayerMap> ResNetImpl::layer_maps(const torch::Tensor& x) {

@@ -14,21 +14,23 @@ namespace nnmass {
 
 // The official `conv_depth` block: 1x1 (in -> w) + BN + ReLU, depthwise 3x3 (stride) + BN +
 // ReLU, 1x1 (w -> w) + BN.
-class ConvDepthImpl : public torch::nn::Module {
+class ConvDepthImpl : public torch::nn::Module, public ScriptSource {
  public:
   ConvDepthImpl(int64_t in, int64_t w, int64_t stride);
   torch::Tensor forward(torch::Tensor x);  // [B, in, H, W] -> [B, w, H/stride, W/stride]
+  std::string script_source() const override;  // forward() in TorchScript
   torch::nn::Conv2d expand{nullptr}, depthwise{nullptr}, project{nullptr};
   torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr}, bn3{nullptr};
 };
 TORCH_MODULE(ConvDepth);
 
-class CnnCellImpl : public torch::nn::Module {
+class CnnCellImpl : public torch::nn::Module, public ScriptSource {
  public:
   CnnCellImpl(const Cell& cell, const CellLinks& links, int64_t in, int64_t stride, bool depthwise,
               bool first_cell);
   // x: [B, in, H, W] -> [B, w, H', W']
   torch::Tensor forward(torch::Tensor x);
+  std::string script_source() const override;
   // The forward pass, recording each layer as a map from its input (layer 0: x -> BN(conv0(x));
   // 1: o_0 -> BN(conv1(ReLU(o_0))); k >= 2: [o_{k-1}, links] -> conv_k(ReLU(BN_k(.)))) into `maps`
   // with names prefix + "layerK". Returns the cell's output.
@@ -43,6 +45,7 @@ class DenseCnnImpl : public NetworkImpl {
  public:
   DenseCnnImpl(const Spec& spec, const Links& links);
   torch::Tensor forward(torch::Tensor x) override;  // [B, C, H, W]
+  std::string script_source() const override;
   std::vector<LayerInfo> layer_table() const override;
   std::vector<LayerMap> layer_maps(const torch::Tensor& x) override;
   const Spec& spec() const { return spec_; }

@@ -27,7 +27,7 @@ struct LayerTrace {
 };
 
 // One cell: its Linear layers and, per layer, the columns of [h_0 .. h_{k-1}] it gathers.
-class MlpCellImpl : public torch::nn::Module {
+class MlpCellImpl : public torch::nn::Module, public ScriptSource {
  public:
   MlpCellImpl(const Cell& cell, const CellLinks& links, int64_t in, int64_t out, bool classifier,
               Activation activation);
@@ -35,6 +35,7 @@ class MlpCellImpl : public torch::nn::Module {
   torch::Tensor forward(torch::Tensor x);
   // The same, appending each layer's input and form to `trace` (named with `prefix`).
   torch::Tensor forward_traced(torch::Tensor x, const std::string& prefix, std::vector<LayerTrace>* trace);
+  std::string script_source() const override;  // forward() in TorchScript
   std::vector<torch::nn::Linear> layers;
   std::vector<torch::Tensor> gather;  // gather[k]: int64 [t_k] column indices, empty if t_k = 0
 
@@ -49,6 +50,7 @@ class DenseMlpImpl : public NetworkImpl {
  public:
   DenseMlpImpl(const Spec& spec, const Links& links);
   torch::Tensor forward(torch::Tensor x) override;  // [B, ...] flattened to [B, features]
+  std::string script_source() const override;
   std::vector<LayerInfo> layer_table() const override;
   // A forward pass that records every layer's input (for the isometry analysis).
   std::vector<LayerTrace> trace(torch::Tensor x);

@@ -10,10 +10,11 @@ namespace nnmass {
 
 // Inverted residual: [1x1 expand + BN + ReLU6] -> depthwise 3x3 + BN + ReLU6 -> 1x1 + BN,
 // plus the input when stride is 1 and input and output widths agree.
-class InvertedResidualImpl : public torch::nn::Module {
+class InvertedResidualImpl : public torch::nn::Module, public ScriptSource {
  public:
   explicit InvertedResidualImpl(const ResidualBlock& b);
   torch::Tensor forward(torch::Tensor x);
+  std::string script_source() const override;  // forward() in TorchScript
 
  private:
   bool residual_;
@@ -25,6 +26,7 @@ class MobileNetV2Impl : public NetworkImpl {
  public:
   explicit MobileNetV2Impl(const Spec& spec);
   torch::Tensor forward(torch::Tensor x) override;
+  std::string script_source() const override;  // forward() in TorchScript
   std::vector<LayerInfo> layer_table() const override;
   // Each entry of `features`: the stem, each inverted residual block (skip included), the last 1x1.
   std::vector<LayerMap> layer_maps(const torch::Tensor& x) override;

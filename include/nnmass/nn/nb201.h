@@ -9,10 +9,11 @@ namespace nnmass {
 
 // One searched cell: node j = sum over i < j of op_ij(node i). Conv edges are ReLU-Conv-BN, no bias,
 // registered as edgeIJ (from node I to node J).
-class Nb201SearchCellImpl : public torch::nn::Module {
+class Nb201SearchCellImpl : public torch::nn::Module, public ScriptSource {
  public:
   Nb201SearchCellImpl(const Nb201Cell& cell, int64_t channels);
   torch::Tensor forward(torch::Tensor x);
+  std::string script_source() const override;  // forward() in TorchScript
 
  private:
   Nb201Cell cell_;
@@ -21,10 +22,11 @@ class Nb201SearchCellImpl : public torch::nn::Module {
 TORCH_MODULE(Nb201SearchCell);
 
 // The reduction block: ReLU-Conv3x3/2-BN, ReLU-Conv3x3-BN, plus AvgPool 2x2 + Conv 1x1 shortcut.
-class Nb201ReductionImpl : public torch::nn::Module {
+class Nb201ReductionImpl : public torch::nn::Module, public ScriptSource {
  public:
   Nb201ReductionImpl(int64_t in, int64_t out);
   torch::Tensor forward(torch::Tensor x);
+  std::string script_source() const override;  // forward() in TorchScript
 
  private:
   torch::nn::Sequential conv_a{nullptr}, conv_b{nullptr};
@@ -36,6 +38,7 @@ class Nb201NetworkImpl : public NetworkImpl {
  public:
   explicit Nb201NetworkImpl(const Spec& spec);
   torch::Tensor forward(torch::Tensor x) override;
+  std::string script_source() const override;  // forward() in TorchScript
   std::vector<LayerInfo> layer_table() const override;
   // The stem, then each cell and reduction block.
   std::vector<LayerMap> layer_maps(const torch::Tensor& x) override;

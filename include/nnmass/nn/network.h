@@ -13,6 +13,7 @@
 #include <torch/torch.h>
 
 #include "nnmass/links.h"
+#include "nnmass/nn/torchscript_export.h"
 #include "nnmass/spec.h"
 
 namespace nnmass {
@@ -56,7 +57,7 @@ struct LayerMap {
 };
 
 // Common interface of every family's module.
-class NetworkImpl : public torch::nn::Module {
+class NetworkImpl : public torch::nn::Module, public ScriptSource {
  public:
   // x: [batch, input...] -> logits [batch, classes].
   virtual torch::Tensor forward(torch::Tensor x) = 0;
@@ -79,8 +80,10 @@ int set_torch_threads(int threads);
 // Parameters of a module, every weight, bias and BatchNorm affine parameter.
 int64_t count_parameters(const torch::nn::Module& module);
 
-// A model file holds the weights, the spec, the links and the init that built it, so a trained
-// model is rebuilt exactly. Writing is atomic.
+// A model file is a runnable TorchScript module (torch.jit.load(path)(x) in Python runs the
+// network) that also holds the spec, the links and the init that built it, as string attributes
+// nnmass_spec, nnmass_links, nnmass_init, so a trained model is rebuilt exactly. Writing is atomic.
+// Files of format version 1 (weights only, nnmass 0.1 before the export) still load.
 struct LoadedModel {
   Spec spec;
   std::optional<Links> links;
@@ -89,6 +92,8 @@ struct LoadedModel {
 };
 void save_model(const std::string& path, const Spec& spec, const Links* links,
                 const InitOptions& init, NetworkImpl& network);
+// The bytes save_model writes (for a Python caller: torch.jit.load(io.BytesIO(bytes))).
+std::string model_bytes(const Spec& spec, const Links* links, const InitOptions& init, NetworkImpl& network);
 LoadedModel load_model(const std::string& path);
 // Only the spec of a model file (to check it, or estimate memory, before building the model).
 Spec read_model_spec(const std::string& path);

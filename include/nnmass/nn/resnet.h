@@ -10,10 +10,11 @@ namespace nnmass {
 
 // Basic (two 3x3) or bottleneck (1x1 -> grouped 3x3 -> 1x1) block with identity or projection
 // shortcut: out = ReLU(F(x) + shortcut(x)).
-class ResBlockImpl : public torch::nn::Module {
+class ResBlockImpl : public torch::nn::Module, public ScriptSource {
  public:
   ResBlockImpl(Block block, const ResidualBlock& b, int64_t groups);
   torch::Tensor forward(torch::Tensor x);
+  std::string script_source() const override;  // forward() in TorchScript
 
  private:
   Block block_;
@@ -27,6 +28,7 @@ class ResNetImpl : public NetworkImpl {
  public:
   explicit ResNetImpl(const Spec& spec);
   torch::Tensor forward(torch::Tensor x) override;
+  std::string script_source() const override;  // forward() in TorchScript
   std::vector<LayerInfo> layer_table() const override;
   // conv1 (the stem: conv, BN, ReLU and the ImageNet stem's max-pool), then each block, skip included.
   std::vector<LayerMap> layer_maps(const torch::Tensor& x) override;
