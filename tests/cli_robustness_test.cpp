@@ -301,11 +301,27 @@ TEST(CliRobustness, GridModelsListSpecObjects) {
                  "\"models\" cannot be combined with --family");
 }
 
+// nnmass export: its flags are checked before anything is built or written.
+TEST(CliRobustness, ExportChecksItsFlagsFirst) {
+  ScratchDir dir;
+  const std::string mlp = "export --family mlp --depth 4 --width 4 --tc 2 --input 3 --classes 2";
+  expect_refused(dir, mlp, "--out is required");
+  expect_refused(dir, mlp + " --out m.pt --mode test", "--mode must be eval or train, got \"test\"");
+  fs::create_directory(dir.path() / "folder");
+  expect_refused(dir, mlp + " --out folder", "--out: folder is a folder, not a file");
+  expect_refused(dir, mlp + " --out m.pt --batch-size 1", "--batch-size");
+  expect_refused(dir, "export --arch resnet18 --links l.json --out m.pt", "--links applies to mlp, cnn, dwcnn");
+  ASSERT_EQ(run_in(dir, mlp + " --out m.pt").code, 0);
+  expect_refused(dir, "export --load m.pt --width 5 --out n.pt", "--load takes the architecture from the model file");
+  expect_refused(dir, "export --load missing.pt --out n.pt", "missing.pt");
+  EXPECT_FALSE(fs::exists(dir.path() / "n.pt"));
+}
+
 // Exit codes: 0 ok, 1 internal, 2 bad input, 3 diverged; every verb's --help starts with what it
 // does and --json gives one JSON document on stdout.
 TEST(CliRobustness, EveryVerbHasHelpJsonAndExitCodes) {
   ScratchDir dir;
-  for (const char* verb : {"mass", "build", "train", "isometry", "sweep", "report", "design"}) {
+  for (const char* verb : {"mass", "build", "train", "isometry", "sweep", "report", "design", "score", "export"}) {
     const Result help = run_in(dir, std::string(verb) + " --help");
     EXPECT_EQ(help.code, 0) << verb;
     EXPECT_NE(help.out.find("--json"), std::string::npos) << verb << " has no --json";
@@ -319,7 +335,8 @@ TEST(CliRobustness, EveryVerbHasHelpJsonAndExitCodes) {
   for (const std::string& args : std::vector<std::string>{"mass " + grid, "build " + grid + " --input 2 --classes 2",
                                   "train " + grid + data, "isometry " + grid + " --data circle --input 2 --classes 2 --samples 10",
                                   "sweep " + grid + data + " --ldi-samples 0 --db s.sqlite --jobs 1",
-                                  "report s.sqlite --no-plots --out rep", "design --case mlp"}) {
+                                  "report s.sqlite --no-plots --out rep", "design --case mlp",
+                                  "export " + grid + " --input 2 --classes 2 --out m.pt"}) {
     const Result r = run_in(dir, args + " --json");
     ASSERT_EQ(r.code, 0) << args << ": " << r.err;
     EXPECT_TRUE(nlohmann::json::accept(r.out)) << args << ": " << r.out.substr(0, 200);

@@ -183,7 +183,7 @@ void register_build(CLI::App& app) {
   add_threads_option(t, &opt->threads);
   t.add("load", &opt->load, "Inspect a saved model file instead of building one");
   t.group("Output");
-  t.add("save", &opt->save, "Write the model (weights, spec, links) to this file");
+  t.add("save", &opt->save, "Write the model to this file: runnable TorchScript (torch.jit.load) with its spec and links");
   t.add("links-out", &opt->links_out, "Write the links as JSON to this file");
   add_json_option(t, &opt->json);
   add_flags(cmd, t);

@@ -100,6 +100,7 @@ void run_train(TrainCliOptions& opt) {
   const nlohmann::json summary = result_json(spec, result, opt.train, data.name);
   if (!opt.out.empty()) {
     network->to(torch::kCPU);
+    network->eval();  // a trained model is saved ready for inference (torch.jit.load(path)(x))
     save_model(opt.out + "/model.pt", spec, links ? &*links : nullptr, init, *network);
     write_file_atomic(opt.out + "/result.json", summary.dump(2) + "\n");
   }

@@ -49,6 +49,7 @@ void register_train(CLI::App& app);
 void register_isometry(CLI::App& app);
 void register_sweep(CLI::App& app);
 void register_score(CLI::App& app);
+void register_export(CLI::App& app);
 
 // The plugin's entry point: registers build, train, isometry and sweep and fills the hooks.
 extern "C" void nnmass_register_torch_verbs(CLI::App* app, TorchHooks* hooks);

@@ -35,5 +35,6 @@ extern "C" void nnmass_register_torch_verbs(CLI::App* app, nnmass::cli::TorchHoo
   nnmass::cli::register_isometry(*app);
   nnmass::cli::register_sweep(*app);
   nnmass::cli::register_score(*app);
+  nnmass::cli::register_export(*app);
   nnmass::cli::register_design_validation(hooks);
 }
