@@ -604,6 +604,9 @@ class LinearNet : public NetworkImpl {
   LinearNet(int64_t in, int64_t out) : fc(register_module("fc", torch::nn::Linear(in, out))) {}
   torch::Tensor forward(torch::Tensor x) override { return fc->forward(x.flatten(1)); }
   std::vector<LayerInfo> layer_table() const override { return {}; }
+  std::string script_source() const override {
+    return script::forward({"return self.fc.forward(torch.flatten(x, 1))"});
+  }
   torch::nn::Linear fc;
 };
 

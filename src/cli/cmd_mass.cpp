@@ -12,6 +12,7 @@
 #include "nnmass/design.h"
 #include "nnmass/mass.h"
 #include "nnmass/spec_json.h"
+#include "nnmass/summary.h"
 #include "nnmass/table.h"
 
 namespace nnmass::cli {
@@ -22,18 +23,6 @@ struct MassOptions {
   SpecFlags spec;
   bool json = false;
 };
-
-nlohmann::json model_json(const Spec& spec) {
-  const Cost cost = count_cost(spec);
-  nlohmann::json terms = nlohmann::json::array();
-  for (const MassTerm& t : mass_terms(spec))
-    terms.push_back({{"label", t.label}, {"volume", t.volume}, {"links", t.links},
-                     {"possible", t.possible}, {"density", t.density}, {"mass", t.mass}});
-  return {{"spec", spec_to_json(spec)},       {"nn_mass", nn_mass(spec)},
-          {"average_density", average_density(spec)}, {"params", cost.params},
-          {"macs", cost.macs},                {"flops", cost.flops},
-          {"activations", cost.activations},  {"terms", terms}};
-}
 
 std::string describe(const Spec& spec) {
   std::string text = spec.name.empty() ? to_string(spec.family) : spec.name + " (" + to_string(spec.family) + ")";
@@ -103,7 +92,7 @@ void run_mass(const MassOptions& opt) {
   const std::vector<Spec> specs = specs_from_flags(opt.spec, opt.table);
   if (opt.json) {
     nlohmann::json out = nlohmann::json::array();
-    for (const Spec& s : specs) out.push_back(model_json(s));
+    for (const Spec& s : specs) out.push_back(summary_json(s));
     std::cout << (specs.size() == 1 ? out[0] : out).dump(2) << "\n";
   } else if (specs.size() == 1) {
     print_model(specs.front());
