@@ -47,7 +47,7 @@ BuildCall::BuildCall() {
   add_init_options(table, &init, &sigma);
 }
 
-// The options of `nnmass isometry` that apply to one seed (cmd_isometry.cpp declares the same).
+// The options of `nnmass isometry` that apply to one seed.
 IsometryCall::IsometryCall() {
   OptionTable& t = table;
   cli::add_spec_flags(t, &spec);
@@ -55,24 +55,13 @@ IsometryCall::IsometryCall() {
   t.add("data", &data.source,
         "Data set whose test images are the inputs, a folder or a name like the CLI's --data, or a numpy array "
         "[N, ...] of inputs [default: Fashion-MNIST]");
-  t.add("samples", &samples, 1, int64_t{1} << 32, "Test images used [default: 10000 mlp, 64 otherwise]");
+  cli::add_isometry_flags(t, this);
   add_init_options(t, &init, &sigma);
-  t.add("derivative", &derivative,
-        "MLP activation derivative: correct, or the official code's (ELU: exp(x) for x > 0, else 0)",
-        {"correct", "reference"});
   cli::add_seed_option(t, &seed);
-  t.add("batch-size", &batch_size, 1, 1 << 20,
-        "Samples per forward pass (Jacobians are computed per chunk) [default: 1000 mlp, 16 otherwise]");
-  t.add("method", &method, "Convolutional layers: explicit Jacobian, Lanczos quadrature, or exact when small",
-        {"auto", "exact", "lanczos"});
-  t.add("exact-max", &exact_max, 1, int64_t{1} << 40,
-        "auto: exact when a layer's Jacobian has at most this many entries");
-  t.add("lanczos-steps", &steps, 1, 10000, "Lanczos steps per probe");
-  t.add("probes", &probes, 1, 10000, "Rademacher probes per image (2 or more for a standard error)");
   cli::add_threads_option(t, &threads);
 }
 
-// The options of `nnmass score` that apply to one seed (cmd_score.cpp declares the same).
+// The options of `nnmass score` that apply to one seed.
 ScoreCall::ScoreCall() {
   OptionTable& t = table;
   cli::add_spec_flags(t, &spec);
@@ -82,10 +71,7 @@ ScoreCall::ScoreCall() {
         "arrays (inputs [N, ...], labels [N]) [default: Fashion-MNIST for a spec, none for nb201 and torch models]");
   t.add_flag("no-data", &no_data, "Score without a data set: data-free proxies only");
   t.group("Proxies");
-  t.add_list("proxies", &proxies, "auto (all that apply), data-free (synflow, zen, meco), none, or a list of names");
-  t.add("batch-size", &batch_size, 2, 1 << 16, "Samples per proxy batch (real or Gaussian)");
-  t.add_flag("gaussian", &gaussian, "Without data, feed the data-needing proxies Gaussian images and random labels");
-  t.add("zen-repeats", &zen_repeats, 1, 1024, "Zen-score: Gaussian re-initialisations averaged");
+  cli::add_proxy_flags(t, &proxies, this);
   t.group("Network");
   cli::add_seed_option(t, &seed);
   add_init_options(t, &init, &sigma);

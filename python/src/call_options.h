@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli/common_flags.h"
+#include "cli/measure_flags.h"
 #include "cli/spec_options.h"
 #include "nnmass/options.h"
 #include "nnmass/recipe.h"
@@ -57,37 +58,27 @@ struct BuildCall {
   BuildCall(const BuildCall&) = delete;
 };
 
-// isometry(): the options of `nnmass isometry` for one seed, with its defaults.
-struct IsometryCall {
+// isometry(): the options of `nnmass isometry` for one seed, with its defaults (the measurement's
+// own ones declared by cli/measure_flags.h, as for the command line).
+struct IsometryCall : cli::IsometryFlags {
   OptionTable table;
   cli::SpecFlags spec;
   DataOptions data;
-  int64_t samples = 10000;  // the official ldi.py uses the whole 10,000-image test set (MLP)
   std::string init = "default";
   double sigma = 1.0;
-  std::string derivative = "correct";
   cli::SeedFlags seed;
-  int64_t batch_size = 1000;
   int threads = 0;
-  std::string method = "auto";
-  int steps = 32, probes = 2;
-  int64_t exact_max = int64_t{1} << 18;
   IsometryCall();
   IsometryCall(const IsometryCall&) = delete;
 };
-// Defaults for convolutional networks, whose layer Jacobians cost far more than an MLP's (as the CLI).
-constexpr int64_t kConvIsometrySamples = 64, kConvIsometryBatch = 16;
 
 // score(): the options of `nnmass score` for one seed.
-struct ScoreCall {
+struct ScoreCall : cli::ProxyFlags {
   OptionTable table;
   cli::SpecFlags spec;
   DataOptions data;
   bool no_data = false;
   std::string proxies = "auto";
-  int64_t batch_size = 64;
-  bool gaussian = false;
-  int zen_repeats = 1;
   cli::SeedFlags seed;
   std::string init = "default";
   double sigma = 1.0;

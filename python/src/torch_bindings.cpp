@@ -160,8 +160,7 @@ void check_isometry_options(IsometryCall& call, const Spec& spec) {
   }
   if (t.given("derivative"))
     throw SpecError("isometry(): derivative applies to mlp only (convolutional layers use ReLU)");
-  if (!t.given("samples")) call.samples = kConvIsometrySamples;
-  if (!t.given("batch-size")) call.batch_size = kConvIsometryBatch;
+  cli::apply_conv_isometry_defaults(t, &call);
 }
 
 IsometryResult measure(NetworkImpl& network, const IsometryCall& call, const torch::Tensor& inputs) {
@@ -286,7 +285,7 @@ py::dict score(const std::string& spec_json, const std::string& keywords, const 
   config.init = parse_init(call.init, "init");
   config.sigma = call.sigma;
   config.proxies = parse_proxy_list(call.proxies, "proxies");
-  config.proxies.batch_size = call.batch_size;
+  config.proxies.batch_size = call.batch;
   config.proxies.gaussian = call.gaussian;
   config.proxies.zen_repeats = call.zen_repeats;
   config.jobs = 1;

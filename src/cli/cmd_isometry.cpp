@@ -11,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "cli/common_flags.h"
+#include "cli/measure_flags.h"
 #include "cli/option_flags.h"
 #include "cli/spec_options.h"
 #include "nnmass/memory.h"
@@ -27,30 +28,22 @@
 namespace nnmass::cli {
 namespace {
 
-struct IsometryCliOptions {
+// The measurement's own options (samples, derivative, batch size, Jacobian method) are shared with
+// the Python module (measure_flags.h).
+struct IsometryCliOptions : IsometryFlags {
   OptionTable table;
   SpecFlags spec;
   DataOptions data;
-  int64_t samples = 10000;  // the official ldi.py uses the whole 10,000-image test set (MLP)
   std::string init = "default";
   double sigma = 1.0;
-  std::string derivative = "correct";
   SeedFlags seed;
   std::vector<uint64_t> seeds;  // from --seed/--repeats/--seeds
-  int64_t batch_size = 1000;
   int theory_draws = 0;  // 0: automatic (theory_draws_for)
   int threads = 0;
   bool layers = false;
   bool json = false;
   std::string load;  // --load: measure a saved model (e.g. a trained one)
-  // Convolutional networks (conv_isometry.h).
-  std::string method = "auto";
-  int steps = 32, probes = 2;
-  int64_t exact_max = int64_t{1} << 18;  // past ~500 x 500 Lanczos is cheaper (eigvalsh grows as n^3)
 };
-
-// Defaults for convolutional networks, whose layer Jacobians cost far more than an MLP's.
-constexpr int64_t kConvSamples = 64, kConvBatch = 16;
 
 struct ModelIsometry {
   Spec spec;
@@ -225,8 +218,7 @@ std::vector<Spec> checked_specs(IsometryCliOptions& opt, std::optional<LoadedMod
   const bool mlp = std::any_of(specs.begin(), specs.end(), [](const Spec& s) { return s.family == Family::kMlp; });
   if (conv) {
     if (opt.table.given("derivative")) throw SpecError("--derivative applies to mlp only (convolutional layers use ReLU)");
-    if (!opt.table.given("samples")) opt.samples = kConvSamples;
-    if (!opt.table.given("batch-size")) opt.batch_size = kConvBatch;
+    apply_conv_isometry_defaults(opt.table, &opt);
   }
   if (mlp)
     for (const char* flag : {"method", "lanczos-steps", "probes", "exact-max"})
@@ -297,21 +289,11 @@ void register_isometry(CLI::App& app) {
   add_spec_flags(t, &opt->spec);
   t.group("Isometry");
   t.add("data", &opt->data.source, "Data set whose test images are the inputs [default: Fashion-MNIST]");
-  t.add("samples", &opt->samples, 1, int64_t{1} << 32, "Test images used [default: 10000 mlp, 64 otherwise]");
+  add_isometry_flags(t, opt.get());
   add_init_options(t, &opt->init, &opt->sigma);
-  t.add("derivative", &opt->derivative,
-        "Activation derivative: correct, or the official code's (ELU: exp(x) for x > 0, else 0)",
-        {"correct", "reference"});
   add_seed_options(t, &opt->seed, 1);
-  t.add("batch-size", &opt->batch_size, 1, 1 << 20,
-        "Samples per forward pass (Jacobians are computed per chunk) [default: 1000 mlp, 16 otherwise]");
   t.add("theory-draws", &opt->theory_draws, 0, 1000000,
         "Gaussian matrices drawn for the theory check (0: 200, fewer for widths past 100)");
-  t.add("method", &opt->method, "Convolutional layers: explicit Jacobian, Lanczos quadrature, or exact when small",
-        {"auto", "exact", "lanczos"});
-  t.add("exact-max", &opt->exact_max, 1, int64_t{1} << 40, "auto: exact when a layer's Jacobian has at most this many entries");
-  t.add("lanczos-steps", &opt->steps, 1, 10000, "Lanczos steps per probe");
-  t.add("probes", &opt->probes, 1, 10000, "Rademacher probes per image (2 or more for a standard error)");
   add_threads_option(t, &opt->threads);
   t.add("load", &opt->load, "Measure a saved model file (nnmass build/train --save/--out) instead");
   t.group("Output");

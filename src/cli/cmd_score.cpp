@@ -11,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "cli/common_flags.h"
+#include "cli/measure_flags.h"
 #include "cli/option_flags.h"
 #include "cli/spec_options.h"
 #include "cli/sweep_options.h"
@@ -27,12 +28,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct ScoreCliOptions : SweepCliOptions {
+struct ScoreCliOptions : SweepCliOptions, ProxyFlags {
   std::string nb201;  // shorthand for --family nb201 --cell LIST
   std::string torchscript;  // TorchScript files, comma-separated
-  bool gaussian = false, no_data = false, list = false;
-  int zen_repeats = 1;
-  int64_t batch = 64;
+  bool no_data = false, list = false;
   std::string csv;
 };
 
@@ -64,10 +63,7 @@ void declare(ScoreCliOptions& o) {
   t.add_flag("no-data", &o.no_data, "Score without a data set: data-free proxies only (the default for --nb201 "
              "and --torchscript unless --data is given)");
   t.group("Proxies");
-  t.add_list("proxies", &o.proxies, "auto (all that apply), data-free (synflow, zen, meco), none, or a comma list");
-  t.add("batch-size", &o.batch, 2, 1 << 16, "Samples per proxy batch (real or Gaussian)");
-  t.add_flag("gaussian", &o.gaussian, "Without data, feed the data-needing proxies Gaussian images and random labels");
-  t.add("zen-repeats", &o.zen_repeats, 1, 1024, "Zen-score: Gaussian re-initialisations averaged");
+  add_proxy_flags(t, &o.proxies, &o);
   t.add_flag("list-proxies", &o.list, "List the proxies, how each is computed, and exit").in_grid = false;
   t.group("Runs");
   add_seed_options(t, &o.seeds, 1);
