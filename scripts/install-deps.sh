@@ -19,7 +19,7 @@ packages=(
   gnuplot-nox                            # plots
   dataset-fashion-mnist                  # the default data set
   python3-torch python3-torchvision      # PyTorch interoperability tests (TorchScript models, proxies)
-  python3-numpy
+  python3-numpy python3-pil                # PIL: image-folder benchmark and scripts beside torchvision
   python3-dev pybind11-dev               # the Python module (python/)
   python3-pytest python3-pandas          # its tests; runs read into pandas
   libturbojpeg0-dev libpng-dev           # image folders: JPEG and PNG decoding

@@ -22,6 +22,13 @@ struct DataOptions {
   int num_seg = 20;            // synthetic sets: alternating label segments
   uint64_t seed = 0;           // synthetic sets: generator seed
   bool need_train = true;      // false: skip reading the training split (it is left empty)
+  // Image folders (root/train/<class>/*.jpg|*.png, root/val/...); zero or empty: the default,
+  // and any other value on another data set is refused.
+  int image_size = 0;          // side of the square input (0: 224)
+  int resize = 0;              // evaluation: short side before the centre crop (0: size * 256 / 224)
+  int loader_threads = 0;      // decoding threads (0: one per core)
+  std::string mean, stdev;     // per channel, comma-separated ("": ImageNet's for RGB, 0 / 1 for grey)
+  bool stream_images = false;  // the caller streams image folders (nnmass train); else they are refused
 };
 
 struct TrainOptions {
@@ -47,7 +54,8 @@ struct TrainOptions {
   std::string metrics_log;            // JSON-lines file of per-epoch metrics ("": none)
 };
 
-// Declares --data, --limit-train, --limit-test, --num-seg (group "Data").
+// Declares --data, --limit-train, --limit-test, --num-seg, and for image folders --image-size,
+// --resize, --loader-threads, --mean, --std (group "Data").
 void add_data_options(OptionTable& table, DataOptions* data);
 // Declares --epochs, --optimizer, --lr, --momentum, --nesterov, --weight-decay, --schedule,
 // --step-size, --gamma, --batch-size, --no-augment (group "Training"); not the seed.

@@ -1,7 +1,7 @@
-// `nnmass train`: builds one architecture, trains it on a data set (Fashion-MNIST by default)
-// and prints the final test accuracy with NN-Mass, #params and FLOPs on one line. With --out,
-// writes the spec, the links, per-epoch metrics (JSON lines), a checkpoint each epoch (--resume
-// continues from it), the final model and a result.json.
+// `nnmass train`: builds one architecture, trains it on a data set (Fashion-MNIST by default, or
+// an image folder streamed from disk) and prints the final test accuracy with NN-Mass, #params and
+// FLOPs on one line. With --out, writes the spec, the links, per-epoch metrics (JSON lines), a
+// checkpoint each epoch (--resume continues from it), the final model and a result.json.
 #include <filesystem>
 #include <iostream>
 
@@ -73,9 +73,11 @@ void run_train(TrainCliOptions& opt) {
   const Spec flag_spec = checked_spec(opt);
   opt.train.seed = opt.seed.seed;
   opt.data.seed = opt.train.seed;
+  opt.data.stream_images = true;
   const DataSplit data = load_data(opt.data);
-  const Spec spec = fit_spec_to_data(flag_spec, data, !opt.table.given("input") && opt.spec.spec_file.empty() &&
-                                                          opt.spec.example.empty(),
+  const bool fixed_input = opt.table.given("input") || !opt.spec.spec_file.empty() || !opt.spec.example.empty();
+  if (data.image_folder && fixed_input) check_image_input(*data.image_folder, flag_spec.input);  // names --image-size
+  const Spec spec = fit_spec_to_data(flag_spec, data, !fixed_input,
                                      !opt.table.given("classes") && opt.spec.spec_file.empty() && opt.spec.example.empty());
   apply_official_recipe(data, opt.table, opt.no_augment, &opt.train);
   validate(opt.train);
@@ -126,11 +128,13 @@ void register_train(CLI::App& app) {
       "Train one architecture on real data (Fashion-MNIST by default).\n"
       "Reports its test accuracy beside its NN-Mass,\n"
       "#params and FLOPs. Defaults follow the official recipes: Adam 1e-3, batch 100 on\n"
-      "MNIST-like data; SGD 0.1 (momentum 0.9, wd 5e-4, cosine), batch 128, crop + flip on CIFAR.\n"
+      "MNIST-like data; SGD 0.1 (momentum 0.9, wd 5e-4, cosine), batch 128, crop + flip on CIFAR\n"
+      "and image folders (ROOT/train/<class>/*.jpg|*.png + ROOT/val/<class>/..., streamed).\n"
       "Examples:\n"
       "  nnmass train --family mlp --width 8 --depth 20 --tc 8 --epochs 5\n"
       "  nnmass train --family cnn --depth 6 --width 16:32:64 --tc 8:16:32 --data cifar-10-batches-bin\n"
-      "  nnmass train --family mlp --width 8 --depth 16 --tc 4 --data circle --epochs 200 --out runs/c");
+      "  nnmass train --family mlp --width 8 --depth 16 --tc 4 --data circle --epochs 200 --out runs/c\n"
+      "  nnmass train --arch resnet18 --data imagenet --epochs 90 --weight-decay 1e-4 --batch-size 256");
   OptionTable& t = opt->table;
   add_spec_flags(t, &opt->spec);
   add_data_options(t, &opt->data);

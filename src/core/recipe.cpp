@@ -15,11 +15,22 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 void add_data_options(OptionTable& t, DataOptions* d) {
   t.group("Data");
   t.add("data", &d->source,
-        "A folder with MNIST-format IDX files or CIFAR-10/100 binary files, or linear | circle (synthetic) "
+        "A folder with MNIST-format IDX files or CIFAR-10/100 binary files, an image folder (train/<class>/*.jpg|*.png "
+        "and val/<class>/...; train only), or linear | circle (synthetic) "
         "[default: Fashion-MNIST in /usr/share/datasets/fashion-mnist]");
   t.add("limit-train", &d->limit_train, 0, int64_t{1} << 40, "Use only the first N training samples (0: all)");
   t.add("limit-test", &d->limit_test, 0, int64_t{1} << 40, "Use only the first N test samples (0: all)");
   t.add("num-seg", &d->num_seg, 1, 1000000, "Synthetic sets: label segments");
+  t.add("image-size", &d->image_size, 1, 1 << 16,
+        "Image folders: side of the square input (training: random resized crop; evaluation: centre crop) [default: 224]");
+  t.add("resize", &d->resize, 1, 1 << 16,
+        "Image folders: evaluation resizes the short side to this before the centre crop [default: image size * 256 / 224]");
+  t.add("loader-threads", &d->loader_threads, 0, 1024,
+        "Image folders: threads decoding images, beside the torch threads (0: one per core)");
+  t.add("mean", &d->mean, "Image folders: per-channel mean subtracted after /255, one value or one per channel "
+        "[default: ImageNet's 0.485,0.456,0.406 for RGB, 0 for grey]");
+  t.add("std", &d->stdev, "Image folders: per-channel divisor after the mean, one value or one per channel "
+        "[default: ImageNet's 0.229,0.224,0.225 for RGB, 1 for grey]");
 }
 
 void add_recipe_options(OptionTable& t, TrainOptions* train, bool* no_augment) {
@@ -36,7 +47,8 @@ void add_recipe_options(OptionTable& t, TrainOptions* train, bool* no_augment) {
   t.add("step-size", &o.step_size, 1, 1000000, "step schedule: epochs between decays");
   t.add("gamma", &o.gamma, 0, 1, "step schedule: decay factor");
   t.add("batch-size", &o.batch_size, 1, 1 << 20, "Training samples per step [default: 100; 128 on CIFAR]");
-  t.add_flag("no-augment", no_augment, "No random crop + flip on CIFAR");
+  t.add_flag("no-augment", no_augment,
+             "No random crop + flip on CIFAR; on image folders, resize + centre crop instead of random resized crop + flip");
 }
 
 void add_init_options(OptionTable& t, std::string* init, double* sigma) {

@@ -1,11 +1,12 @@
 // Finding and loading a data set: Fashion-MNIST by default, an IDX or CIFAR folder, or a
-// synthetic set; plus the batch augmentation used for CIFAR.
+// synthetic set (an image folder is only listed); plus the batch augmentation used for CIFAR.
 #include "nnmass/data/dataset.h"
 
 #include <filesystem>
 
 #include "core/rng.h"
 #include "nnmass/data/cifar.h"
+#include "nnmass/data/image_folder.h"
 #include "nnmass/data/idx.h"
 #include "nnmass/data/idx_format.h"
 #include "nnmass/data/synthetic.h"
@@ -161,6 +162,45 @@ Dataset take_first(const Dataset& d, int64_t limit) {
   return {d.inputs.narrow(0, 0, limit).clone(), d.labels.narrow(0, 0, limit).clone(), d.mean, d.stdev};
 }
 
+void take_first(ImageList* list, int64_t limit) {
+  if (limit <= 0 || limit >= list->size()) return;
+  list->files.resize(limit);
+  list->labels.resize(limit);
+}
+
+// An image folder, listed and checked; its samples stay on disk (train and test are empty).
+DataSplit load_image_folder(const DataOptions& o, const fs::path& dir) {
+  if (!o.stream_images)
+    throw SpecError(dir.string() + " is an image folder (train/ and val/ class folders); only nnmass train streams "
+                    "image folders, this command reads its data into memory (IDX, CIFAR or linear/circle)");
+  ImageFolder folder = scan_image_folder(dir.string());
+  set_image_options(&folder, o.image_size, o.resize, o.mean, o.stdev, o.loader_threads);
+  take_first(&folder.train, o.limit_train);
+  take_first(&folder.val, o.limit_test);
+  DataSplit split;
+  const fs::path normal = dir.lexically_normal();
+  split.name = (normal.has_filename() ? normal.filename() : normal.parent_path().filename()).string();
+  split.classes = static_cast<int64_t>(folder.classes.size());
+  split.shape = {folder.channels, folder.transform.size, folder.transform.size};
+  split.augment_crop_flip = true;
+  const Dataset empty{torch::empty({0, folder.channels, folder.transform.size, folder.transform.size}, torch::kUInt8),
+                      torch::empty({0}, torch::kInt64), folder.transform.mean, folder.transform.stdev};
+  split.train = split.test = empty;
+  split.image_folder = std::make_shared<const ImageFolder>(std::move(folder));
+  return split;
+}
+
+// The image-folder options are refused on other data, rather than ignored.
+void check_no_image_options(const DataOptions& o, const std::string& data) {
+  const std::pair<const char*, bool> given[] = {{"--image-size", o.image_size != 0}, {"--resize", o.resize != 0},
+                                                {"--loader-threads", o.loader_threads != 0},
+                                                {"--mean", !o.mean.empty()}, {"--std", !o.stdev.empty()}};
+  for (const auto& [flag, set] : given)
+    if (set)
+      throw SpecError(std::string(flag) + " applies to image folders (--data ROOT holding train/<class>/ and "
+                      "val/<class>/), not " + data);
+}
+
 }  // namespace
 
 DataSplit load_data(const DataOptions& o) {
@@ -180,11 +220,14 @@ DataSplit load_data(const DataOptions& o) {
       split = load_cifar(dir, CifarKind::kCifar100);
     else if (!find_file(dir, "train-images-idx3-ubyte").empty())
       split = load_idx(dir, o.source.empty() ? "fashion-mnist" : dir.filename().string(), o.need_train);
+    else if (is_image_folder(dir.string()))
+      return load_image_folder(o, dir);
     else
       throw IoError(dir.string() + ": no data set found; expected train-images-idx3-ubyte[.gz] and its three "
-                    "companions (MNIST format), data_batch_1..5.bin + test_batch.bin (CIFAR-10) or "
-                    "train.bin + test.bin (CIFAR-100)");
+                    "companions (MNIST format), data_batch_1..5.bin + test_batch.bin (CIFAR-10), "
+                    "train.bin + test.bin (CIFAR-100), or train/<class>/ and val/<class>/ image folders");
   }
+  check_no_image_options(o, split.name);
   split.train = take_first(split.train, o.limit_train);
   split.test = take_first(split.test, o.limit_test);
   return split;

@@ -1,15 +1,13 @@
 // The training loop (method spec §4), its checkpoints and its evaluation.
 #include "nnmass/train/trainer.h"
 
-#include <ATen/CPUGeneratorImpl.h>
-
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <sstream>
 
-#include "core/rng.h"
 #include "nn/archive_io.h"
+#include "nnmass/data/batch_source.h"
 #include "nnmass/error.h"
 #include "nnmass/file_io.h"
 #include "nnmass/train/flat_optimizer.h"
@@ -19,7 +17,6 @@ namespace {
 
 constexpr const char* kCheckpointFormat = "nnmass-checkpoint";
 constexpr int64_t kCheckpointVersion = 1;
-constexpr int64_t kCropPadding = 4;  // CIFAR: RandomCrop(32, padding=4)
 
 using Clock = std::chrono::steady_clock;
 
@@ -178,23 +175,24 @@ double scheduled_lr(const TrainOptions& o, int epoch) {
   return o.lr;
 }
 
-Evaluation evaluate(NetworkImpl& network, const Dataset& data, int batch_size, const torch::Device& device) {
+Evaluation evaluate(NetworkImpl& network, BatchStream& batches) {
   torch::NoGradGuard no_grad;
   network.eval();
   double loss_sum = 0;
-  int64_t correct = 0;
-  const int64_t n = data.size();
-  for (int64_t start = 0; start < n; start += batch_size) {
-    const int64_t b = std::min<int64_t>(batch_size, n - start);
-    const torch::Tensor x = data.to_input(data.inputs.narrow(0, start, b).to(device));
-    const torch::Tensor y = data.labels.narrow(0, start, b).to(device);
-    const torch::Tensor logits = network.forward(x);
+  int64_t correct = 0, n = 0;
+  while (const std::optional<Batch> batch = batches.next()) {
+    const torch::Tensor logits = network.forward(batch->x);
     loss_sum += torch::nn::functional::cross_entropy(
-                    logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                    logits, batch->y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
                     .item<double>();
-    correct += logits.argmax(1).eq(y).sum().item<int64_t>();
+    correct += logits.argmax(1).eq(batch->y).sum().item<int64_t>();
+    n += batch->y.size(0);
   }
   return {loss_sum / n, static_cast<double>(correct) / n};
+}
+
+Evaluation evaluate(NetworkImpl& network, const Dataset& data, int batch_size, const torch::Device& device) {
+  return evaluate(network, *memory_batches(data, batch_size, device));
 }
 
 TrainResult train(NetworkImpl& network, const DataSplit& data, const TrainOptions& opt,
@@ -213,23 +211,20 @@ TrainResult train(NetworkImpl& network, const DataSplit& data, const TrainOption
   }
   FlatOptimizer optimizer(network.parameters(), flat_optimizer_options(opt));
   if (checkpoint) restore(optimizer, checkpoint->optimizer, opt.checkpoint);
-  const torch::Tensor inputs = data.train.inputs.to(device), labels = data.train.labels.to(device);
-  const int64_t n = data.train.size(), bs = opt.batch_size, batches = (n + bs - 1) / bs;
+  const std::unique_ptr<BatchSource> source = make_batch_source(data, device);
   const auto run_start = Clock::now();
   for (int epoch = result.resumed_epochs; epoch < opt.epochs; ++epoch) {
     const auto epoch_start = Clock::now();
     const double lr = scheduled_lr(opt, epoch);
     network.train();
-    // One generator per epoch, seeded from (seed, epoch): a resumed run sees the same batches.
-    torch::Generator generator = at::make_generator<at::CPUGeneratorImpl>(detail::mix_seed(opt.seed, epoch + 1));
-    const torch::Tensor order = torch::randperm(n, generator, torch::kLong).to(device);
+    // Shuffled and augmented from (seed, epoch): a resumed run sees the same batches.
+    const std::unique_ptr<BatchStream> stream = source->train_epoch(epoch, opt.seed, opt.batch_size, opt.augment);
+    const int64_t batches = stream->batches();
     double loss_sum = 0;
     int64_t correct = 0, seen = 0;
     for (int64_t batch = 0; batch < batches; ++batch) {
-      const torch::Tensor index = order.narrow(0, batch * bs, std::min(bs, n - batch * bs));
-      torch::Tensor x = data.train.to_input(inputs.index_select(0, index));
-      const torch::Tensor y = labels.index_select(0, index);
-      if (opt.augment && x.dim() == 4) x = augment_crop_flip(x.cpu(), kCropPadding, generator).to(device);
+      const Batch next = *stream->next();
+      const torch::Tensor &x = next.x, &y = next.y;
       optimizer.zero_grad();
       const torch::Tensor logits = network.forward(x);
       const torch::Tensor loss = torch::nn::functional::cross_entropy(logits, y);
@@ -249,7 +244,7 @@ TrainResult train(NetworkImpl& network, const DataSplit& data, const TrainOption
       }
     }
     const double train_seconds = seconds_since(epoch_start);
-    result.test = evaluate(network, data.test, opt.eval_batch_size, device);
+    result.test = evaluate(network, *source->test_pass(opt.eval_batch_size));
     EpochMetrics m;
     m.epoch = epoch + 1;
     m.lr = lr;
@@ -265,7 +260,7 @@ TrainResult train(NetworkImpl& network, const DataSplit& data, const TrainOption
     if (progress) progress->on_epoch(m, opt.epochs);
   }
   if (result.resumed_epochs == opt.epochs) {  // nothing left to train: report the saved state
-    result.test = evaluate(network, data.test, opt.eval_batch_size, device);
+    result.test = evaluate(network, *source->test_pass(opt.eval_batch_size));
     if (!opt.metrics_log.empty()) write_metrics(opt.metrics_log, result.history);
   }
   result.seconds = seconds_since(run_start);

@@ -1,15 +1,18 @@
 // Data sets held in memory as tensors: images (or points) and labels, train and test splits.
 // Sources: IDX files (MNIST, Fashion-MNIST; plain or gzip), CIFAR-10/100 binary files, and the
 // synthetic two-class `linear` / `circle` sets of method spec §4.1. Every reader checks what it
-// reads (magic numbers, shapes, counts, truncation) and says in one line what is wrong.
+// reads (magic numbers, shapes, counts, truncation) and says in one line what is wrong. Image
+// folders (ImageNet layout, image_folder.h) are listed here but streamed from disk in batches.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <torch/torch.h>
 
+#include "nnmass/data/image_folder.h"
 #include "nnmass/recipe.h"
 
 namespace nnmass {
@@ -33,10 +36,16 @@ struct DataSplit {
   Dataset train, test;
   int64_t classes = 0;
   std::vector<int64_t> shape;    // per-sample input shape, e.g. {1, 28, 28}
-  bool augment_crop_flip = false;  // random crop (pad 4) + horizontal flip suits this data
+  // Augmentation suits this data: CIFAR's random crop (pad 4) + flip, an image folder's random
+  // resized crop + flip.
+  bool augment_crop_flip = false;
+  // Set for an image folder: its batches are streamed from disk (batch_source.h) and train and
+  // test hold no samples.
+  std::shared_ptr<const ImageFolder> image_folder;
 };
 
-// Loads the data set `options.source` names. IoError with the path and the fix if it cannot.
+// Loads the data set `options.source` names (an image folder: lists it, if
+// options.stream_images). IoError with the path and the fix if it cannot.
 DataSplit load_data(const DataOptions& options);
 
 // One batch of training inputs with random crop (zero padding `pad`) and horizontal flip, drawn

@@ -1,8 +1,8 @@
-// Training and evaluation of a network on an in-memory data set (method spec §4): Adam or SGD
-// (momentum, Nesterov, weight decay), constant / step / cosine learning-rate schedules per epoch,
-// evaluation after each epoch, a checkpoint after each epoch (atomic) that --resume continues
-// from with the same result as an uninterrupted run, and a stop with DivergedError when the loss
-// becomes NaN or infinite.
+// Training and evaluation of a network (method spec §4) on a data set in memory or an image
+// folder streamed from disk (data/batch_source.h): Adam or SGD (momentum, Nesterov, weight decay),
+// constant / step / cosine learning-rate schedules per epoch, evaluation after each epoch, a
+// checkpoint after each epoch (atomic) that --resume continues from with the same result as an
+// uninterrupted run, and a stop with DivergedError when the loss becomes NaN or infinite.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nnmass/data/batch_source.h"
 #include "nnmass/data/dataset.h"
 #include "nnmass/nn/network.h"
 
@@ -49,7 +50,8 @@ class ProgressSink {
   virtual void on_epoch(const EpochMetrics& metrics, int epochs) = 0;
 };
 
-// Trains `network` on data.train, evaluating on data.test after every epoch. `identity` (the
+// Trains `network` on data.train, evaluating on data.test after every epoch (an image folder's
+// train/ and val/ when data.image_folder is set). `identity` (the
 // spec and links as JSON) is stored in the checkpoint, and a checkpoint made for another model
 // or recipe is refused.
 TrainResult train(NetworkImpl& network, const DataSplit& data, const TrainOptions& options,
@@ -58,6 +60,8 @@ TrainResult train(NetworkImpl& network, const DataSplit& data, const TrainOption
 // Mean loss and accuracy of `network` (in eval mode, no gradients) on a data set.
 Evaluation evaluate(NetworkImpl& network, const Dataset& data, int batch_size,
                     const torch::Device& device);
+// The same over the batches of a pass.
+Evaluation evaluate(NetworkImpl& network, BatchStream& batches);
 
 // What a run that diverged says: the loss, where (0-based epoch and batch) and the learning rate.
 std::string divergence_message(double loss, int epoch, int64_t batch, double lr);
