@@ -54,9 +54,11 @@ struct TrainOptions {
   std::string metrics_log;            // JSON-lines file of per-epoch metrics ("": none)
 };
 
-// Declares --data, --limit-train, --limit-test, --num-seg, and for image folders --image-size,
-// --resize, --loader-threads, --mean, --std (group "Data").
+// Declares --data, --limit-train, --limit-test, --num-seg (group "Data").
 void add_data_options(OptionTable& table, DataOptions* data);
+// Declares the image-folder flags --image-size, --resize, --loader-threads, --mean, --std (group
+// "Data"): only for the verbs that stream folders (train); the others hold data in memory.
+void add_image_folder_options(OptionTable& table, DataOptions* data);
 // Declares --epochs, --optimizer, --lr, --momentum, --nesterov, --weight-decay, --schedule,
 // --step-size, --gamma, --batch-size, --no-augment (group "Training"); not the seed.
 void add_recipe_options(OptionTable& table, TrainOptions* train, bool* no_augment);

@@ -138,6 +138,7 @@ void register_train(CLI::App& app) {
   OptionTable& t = opt->table;
   add_spec_flags(t, &opt->spec);
   add_data_options(t, &opt->data);
+  add_image_folder_options(t, &opt->data);
   add_recipe_options(t, &opt->train, &opt->no_augment);
   add_seed_option(t, &opt->seed);
   add_init_options(t, &opt->init, &opt->sigma);

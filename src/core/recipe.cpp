@@ -16,11 +16,15 @@ void add_data_options(OptionTable& t, DataOptions* d) {
   t.group("Data");
   t.add("data", &d->source,
         "A folder with MNIST-format IDX files or CIFAR-10/100 binary files, an image folder (train/<class>/*.jpg|*.png "
-        "and val/<class>/...; train only), or linear | circle (synthetic) "
+        "and val/<class>/...; nnmass train only), or linear | circle (synthetic) "
         "[default: Fashion-MNIST in /usr/share/datasets/fashion-mnist]");
   t.add("limit-train", &d->limit_train, 0, int64_t{1} << 40, "Use only the first N training samples (0: all)");
   t.add("limit-test", &d->limit_test, 0, int64_t{1} << 40, "Use only the first N test samples (0: all)");
   t.add("num-seg", &d->num_seg, 1, 1000000, "Synthetic sets: label segments");
+}
+
+void add_image_folder_options(OptionTable& t, DataOptions* d) {
+  t.group("Data");
   t.add("image-size", &d->image_size, 1, 1 << 16,
         "Image folders: side of the square input (training: random resized crop; evaluation: centre crop) [default: 224]");
   t.add("resize", &d->resize, 1, 1 << 16,
