@@ -180,6 +180,26 @@ TEST(PredictorStats, EqualsCorrelateOnTheFinishedRuns) {
   for (const PredictorStats& s : predictor_stats({})) EXPECT_EQ(s.c.n, 0) << s.predictor;
 }
 
+// A proxy with -inf scores (NASWOT on a degenerate network): Pearson and R² are undefined, and so
+// are their intervals, though resamples that miss the -inf runs would give finite values; the rank
+// statistics and their intervals stay defined.
+TEST(PredictorStats, NoIntervalAroundAnUndefinedStatistic) {
+  std::vector<RunRecord> runs;
+  for (int i = 0; i < 12; ++i) {
+    RunRecord r = run(4, i, 0, i + 1.0, 100 + i, 1.0, 0.5 + 0.01 * i);
+    r.proxies["naswot"] = i == 0 ? -INFINITY : i * 2.0;
+    runs.push_back(r);
+  }
+  const auto stats = predictor_stats(runs);
+  const auto it = std::find_if(stats.begin(), stats.end(), [](const PredictorStats& s) { return s.predictor == "naswot"; });
+  ASSERT_NE(it, stats.end());
+  EXPECT_TRUE(std::isnan(it->c.pearson) && std::isnan(it->c.r2));
+  EXPECT_TRUE(std::isnan(it->ci.pearson.lo) && std::isnan(it->ci.pearson.hi));
+  EXPECT_TRUE(std::isnan(it->ci.r2.lo) && std::isnan(it->ci.r2.hi));
+  EXPECT_NEAR(it->c.spearman, 1.0, 1e-12);
+  EXPECT_FALSE(std::isnan(it->ci.spearman.lo));
+}
+
 // write_report on a store written here; Markdown numbers checked against hand computations.
 //   Depth 4 accuracies (%) 80, 82, 83, 85, 86, 84: mean 500/6 = 83.33; deviations
 //     -3.33, -1.33, -0.33, 1.67, 2.67, 0.67, squares sum 23.33, / 5 = 4.667 -> sd 2.16;

@@ -324,8 +324,18 @@ std::vector<PredictorStats> predictor_stats(const std::vector<RunRecord>& runs) 
       x.push_back(p.get(r));
       y.push_back(r.test_acc);
     }
-    stats.push_back({p.name, x.size() >= 2 ? correlate(x, y) : Correlations{static_cast<int>(x.size()), NAN, NAN, NAN, NAN},
-                     bootstrap_intervals(x, y)});
+    PredictorStats s{p.name, x.size() >= 2 ? correlate(x, y) : Correlations{static_cast<int>(x.size()), NAN, NAN, NAN, NAN},
+                     bootstrap_intervals(x, y)};
+    // No interval around an undefined statistic: with infinite values (NASWOT's -inf) Pearson and
+    // R² are undefined, yet resamples that miss those runs would still give finite values.
+    const auto undefined_if = [](double statistic, Interval& ci) {
+      if (std::isnan(statistic)) ci = {NAN, NAN};
+    };
+    undefined_if(s.c.r2, s.ci.r2);
+    undefined_if(s.c.pearson, s.ci.pearson);
+    undefined_if(s.c.spearman, s.ci.spearman);
+    undefined_if(s.c.kendall, s.ci.kendall);
+    stats.push_back(s);
   }
   return stats;
 }
