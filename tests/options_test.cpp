@@ -29,6 +29,10 @@ TEST(StrictNumbers, IntegersAreWholeAndInRange) {
   EXPECT_EQ(parse_int("42", "--x", 0, 100), 42);
   EXPECT_EQ(parse_int("-3", "--x", -5, 5), -3);
   EXPECT_EQ(error_of([] { parse_int("-1", "--seed", 0, kSeedMax); }), "--seed must be a whole number >= 0, got \"-1\"");
+  EXPECT_EQ(error_of([] { parse_int("9007199254740993", "--seed", 0, kSeedMax); }),
+            "--seed must be at most 9007199254740992, got \"9007199254740993\"");
+  EXPECT_EQ(error_of([] { parse_int("99999999999999999999", "--seed", 0, kSeedMax); }),
+            "--seed must be at most 9007199254740992, got \"99999999999999999999\"");
   EXPECT_EQ(error_of([] { parse_int("0.5", "g.json: epochs", 1, 100); }),
             "g.json: epochs must be a whole number from 1 to 100, got \"0.5\"");
   for (const char* bad : {"", " 4", "4 ", "4x", "1e3", "0x10", "99999999999999999999", "+"})

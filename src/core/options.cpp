@@ -112,6 +112,10 @@ int64_t parse_int(const std::string& text, const std::string& what, int64_t lo, 
   char* end = nullptr;
   const long long v = std::strtoll(text.c_str(), &end, 10);
   const bool whole = !text.empty() && end && *end == '\0' && !std::isspace(static_cast<unsigned char>(text[0]));
+  // A whole number past a bound the range text leaves unsaid (">= 0" for seeds up to 2^53): name it.
+  const bool too_big = whole && (errno == ERANGE ? text[0] != '-' : v > hi);
+  if (too_big && int_range_text(lo, hi).find(" to ") == std::string::npos)
+    fail(what + " must be at most " + std::to_string(hi) + ", got " + quoted(text));
   if (!whole || errno == ERANGE || v < lo || v > hi)
     fail(what + " must be " + int_range_text(lo, hi) + ", got " + quoted(text));
   return v;
