@@ -9,6 +9,7 @@
 #include "cli/common_flags.h"
 #include "cli/option_flags.h"
 #include "cli/spec_options.h"
+#include "nnmass/data/image_loader.h"
 #include "nnmass/memory.h"
 #include "nnmass/train/recipe.h"
 #include "nnmass/cost.h"
@@ -81,8 +82,10 @@ void run_train(TrainCliOptions& opt) {
                                      !opt.table.given("classes") && opt.spec.spec_file.empty() && opt.spec.example.empty());
   apply_official_recipe(data, opt.table, opt.no_augment, &opt.train);
   validate(opt.train);
-  check_memory(training_bytes(spec, opt.train.batch_size),
-               "training this network with --batch-size " + std::to_string(opt.train.batch_size));
+  check_memory(training_bytes(spec, opt.train.batch_size) +
+                   (data.image_folder ? image_loader_bytes(*data.image_folder, opt.train.batch_size) : 0),
+               "training this network with --batch-size " + std::to_string(opt.train.batch_size) +
+                   (data.image_folder ? " and its loader's batches in flight" : ""));
   set_torch_threads(choose_threads(opt.threads, spec, opt.train.batch_size));
   InitOptions init{parse_init(opt.init, "--init"), opt.sigma, opt.train.seed};
   std::optional<Links> links;

@@ -195,6 +195,12 @@ class FolderSource final : public BatchSource {
 
 }  // namespace
 
+int64_t image_loader_bytes(const ImageFolder& folder, int64_t batch_size) {
+  const int64_t s = folder.transform.size;
+  const int64_t sample = folder.channels * s * s * int64_t{sizeof(float)} + int64_t{sizeof(int64_t)};
+  return (std::max(folder.loader_threads, 1) + kExtraInFlight) * batch_size * sample;
+}
+
 std::unique_ptr<BatchSource> image_folder_source(std::shared_ptr<const ImageFolder> folder, const torch::Device& device) {
   return std::make_unique<FolderSource>(std::move(folder), device);
 }

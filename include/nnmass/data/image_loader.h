@@ -26,4 +26,8 @@ namespace nnmass {
 // The batches of `folder` (train/ for training epochs, val/ for test passes) on `device`.
 std::unique_ptr<BatchSource> image_folder_source(std::shared_ptr<const ImageFolder> folder, const torch::Device& device);
 
+// Memory the loader's batches in flight take at `batch_size` (float32 inputs and labels), for the
+// preflight. Each worker's decoded image comes on top; it depends on the files, unread by then.
+int64_t image_loader_bytes(const ImageFolder& folder, int64_t batch_size);
+
 }  // namespace nnmass
