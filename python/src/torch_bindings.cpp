@@ -284,10 +284,7 @@ py::dict score(const std::string& spec_json, const std::string& keywords, const 
   config.seeds = {call.seed.seed};
   config.init = parse_init(call.init, "init");
   config.sigma = call.sigma;
-  config.proxies = parse_proxy_list(call.proxies, "proxies");
-  config.proxies.batch_size = call.batch;
-  config.proxies.gaussian = call.gaussian;
-  config.proxies.zen_repeats = call.zen_repeats;
+  config.proxies = proxy_options(call.proxies, call.batch, call.gaussian, call.zen_repeats, "proxies");
   config.jobs = 1;
   std::optional<Spec> spec;
   if (torchscript.empty()) {

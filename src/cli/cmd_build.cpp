@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/common_flags.h"
+#include "cli/model_flags.h"
 #include "cli/option_flags.h"
 #include "cli/spec_options.h"
 #include "nnmass/memory.h"
@@ -64,7 +65,6 @@ void print_layers(const NetworkImpl& network, bool dense) {
   std::cout << table.render();
 }
 
-// Builds (or loads) the network the options describe.
 // The architecture (from the flags or the model file's header), checked and preflighted before
 // anything is built or written.
 Spec checked_spec(const BuildOptions& opt) {
@@ -72,6 +72,7 @@ Spec checked_spec(const BuildOptions& opt) {
   if (!opt.load.empty()) {
     if (const std::string flag = given_architecture_flag(opt.table); !flag.empty())
       throw SpecError("--load takes the architecture from the model file; drop --" + flag);
+    if (!opt.links_file.empty()) throw SpecError("--load takes the links from the model file; drop --links");
     spec = read_model_spec(opt.load);
   } else {
     const std::vector<Spec> specs = specs_from_flags(opt.spec, opt.table);
@@ -80,30 +81,12 @@ Spec checked_spec(const BuildOptions& opt) {
                       "; give single values (':' separates cells)");
     spec = specs.front();
   }
-  if (!opt.links_file.empty() && !is_dense(spec.family)) throw SpecError("--links applies to the dense families only");
   if (!opt.links_out.empty() && !is_dense(spec.family)) throw SpecError("--links-out applies to the dense families only");
   if (!opt.save.empty()) check_output_file(opt.save, "--save");
   if (!opt.links_out.empty()) check_output_file(opt.links_out, "--links-out");
   check_memory(forward_bytes(spec, opt.batch_size), "building this network and a forward pass of --batch-size " +
                                                         std::to_string(opt.batch_size));
   return spec;
-}
-
-LoadedModel make_model(const BuildOptions& opt, const Spec& spec) {
-  if (!opt.load.empty()) return load_model(opt.load);
-  LoadedModel model;
-  model.spec = spec;
-  model.init.kind = parse_init(opt.init, "--init");
-  model.init.sigma = opt.sigma;
-  model.init.seed = opt.seed.seed;
-  if (!opt.links_file.empty()) {
-    if (!is_dense(model.spec.family)) throw SpecError("--links applies to the dense families only");
-    model.links = links_from_json(parse_json_text(read_text_file(opt.links_file, kMaxJsonFileBytes), opt.links_file), model.spec);
-  } else if (is_dense(model.spec.family)) {
-    model.links = draw_links(model.spec, opt.seed.seed);
-  }
-  model.network = build_network(model.spec, model.links ? &*model.links : nullptr, model.init);
-  return model;
 }
 
 nlohmann::json to_json(const LoadedModel& model, const torch::Tensor& input, const torch::Tensor& output) {
@@ -122,7 +105,7 @@ nlohmann::json to_json(const LoadedModel& model, const torch::Tensor& input, con
 void run_build(const BuildOptions& opt) {
   const Spec spec_checked = checked_spec(opt);
   set_torch_threads(choose_threads(opt.threads, spec_checked, opt.batch_size));
-  const LoadedModel model = make_model(opt, spec_checked);
+  const LoadedModel model = model_from_flags(spec_checked, {opt.load, opt.links_file, opt.init, opt.sigma, opt.seed.seed});
   const Spec& spec = model.spec;
   const InitOptions& init = model.init;
   const std::optional<Links>& links = model.links;

@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/common_flags.h"
+#include "cli/model_flags.h"
 #include "cli/option_flags.h"
 #include "cli/spec_options.h"
 #include "nnmass/cost.h"
@@ -59,26 +60,12 @@ Spec checked_spec(const ExportOptions& opt) {
                       "; give single values (':' separates cells)");
     spec = specs.front();
   }
-  if (!opt.links_file.empty() && !is_dense(spec.family)) throw SpecError("--links applies to the dense families only");
   check_output_file(opt.out, "--out");
   if (!opt.sample.empty()) check_output_file(opt.sample, "--sample");
   // The model, its copy in TorchScript, and two forward passes of the check batch.
   check_memory(2 * forward_bytes(spec, opt.batch_size), "exporting this network and checking it on --batch-size " +
                                                             std::to_string(opt.batch_size));
   return spec;
-}
-
-LoadedModel make_model(const ExportOptions& opt, const Spec& spec) {
-  if (!opt.load.empty()) return load_model(opt.load);
-  LoadedModel model;
-  model.spec = spec;
-  model.init = {parse_init(opt.init, "--init"), opt.sigma, opt.seed.seed};
-  if (!opt.links_file.empty())
-    model.links = links_from_json(parse_json_text(read_text_file(opt.links_file, kMaxJsonFileBytes), opt.links_file), spec);
-  else if (is_dense(spec.family))
-    model.links = draw_links(spec, opt.seed.seed);
-  model.network = build_network(spec, model.links ? &*model.links : nullptr, model.init);
-  return model;
 }
 
 double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<double>(); }
@@ -122,7 +109,7 @@ void write_sample(const std::string& path, const CheckResult& r) {
 void run_export(const ExportOptions& opt) {
   const Spec checked = checked_spec(opt);
   set_torch_threads(choose_threads(opt.threads, checked, opt.batch_size));
-  LoadedModel model = make_model(opt, checked);
+  LoadedModel model = model_from_flags(checked, {opt.load, opt.links_file, opt.init, opt.sigma, opt.seed.seed});
   NetworkImpl& network = *model.network;
   network.train(opt.mode == "train");
   save_model(opt.out, model.spec, model.links ? &*model.links : nullptr, model.init, network);

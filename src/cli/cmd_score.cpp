@@ -139,10 +139,7 @@ void run_score(ScoreCliOptions& o) {
   }
   config.init = parse_init(o.init, "--init");
   config.sigma = o.sigma;
-  config.proxies = parse_proxy_list(o.proxies, "--proxies");
-  config.proxies.batch_size = o.batch;
-  config.proxies.gaussian = o.gaussian;
-  config.proxies.zen_repeats = o.zen_repeats;
+  config.proxies = proxy_options(o.proxies, o.batch, o.gaussian, o.zen_repeats, "--proxies");
   if (o.no_data && o.table.given("data")) throw SpecError("--no-data and --data contradict each other");
   bool nb201 = false;
   for (const SweepSpec& s : specs) nb201 = nb201 || s.spec.family == Family::kNb201;

@@ -27,6 +27,15 @@ bool has_conv_maps(const Spec& spec) { return spec.family != Family::kMlp; }
 
 }  // namespace
 
+ProxyOptions proxy_options(const std::string& list, int64_t batch_size, bool gaussian, int zen_repeats,
+                           const std::string& flag) {
+  ProxyOptions o = parse_proxy_list(list, flag);
+  o.batch_size = batch_size;
+  o.gaussian = gaussian;
+  o.zen_repeats = zen_repeats;
+  return o;
+}
+
 ProxyOptions parse_proxy_list(const std::string& text, const std::string& flag) {
   ProxyOptions o;
   if (text == "none") return o;

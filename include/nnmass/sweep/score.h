@@ -28,6 +28,10 @@ struct ProxyOptions {
 
 // "auto" (every proxy that applies), "none", "data-free", or a comma list of names; SpecError naming `flag`.
 ProxyOptions parse_proxy_list(const std::string& text, const std::string& flag);
+// The same, with the batch size, the Gaussian stand-ins and Zen's repeats set (nnmass score and
+// the Python module's score()).
+ProxyOptions proxy_options(const std::string& list, int64_t batch_size, bool gaussian, int zen_repeats,
+                           const std::string& flag);
 
 // Whether a proxy can score `spec`: zen and meco need convolutional feature maps (not the MLP);
 // data-needing proxies need data (or Gaussian stand-ins).

@@ -1,0 +1,25 @@
+// See model_flags.h.
+#include "cli/model_flags.h"
+
+#include "nnmass/error.h"
+#include "nnmass/file_io.h"
+#include "nnmass/spec_json.h"
+
+namespace nnmass::cli {
+
+LoadedModel model_from_flags(const Spec& spec, const ModelFlags& f) {
+  if (!f.load.empty()) return load_model(f.load);
+  LoadedModel model;
+  model.spec = spec;
+  model.init = {parse_init(f.init, "--init"), f.sigma, f.seed};
+  if (!f.links_file.empty()) {
+    if (!is_dense(spec.family)) throw SpecError("--links applies to the dense families only");
+    model.links = links_from_json(parse_json_text(read_text_file(f.links_file, kMaxJsonFileBytes), f.links_file), spec);
+  } else if (is_dense(spec.family)) {
+    model.links = draw_links(spec, f.seed);
+  }
+  model.network = build_network(spec, model.links ? &*model.links : nullptr, model.init);
+  return model;
+}
+
+}  // namespace nnmass::cli
