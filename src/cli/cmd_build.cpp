@@ -67,20 +67,10 @@ void print_layers(const NetworkImpl& network, bool dense) {
 
 // The architecture (from the flags or the model file's header), checked and preflighted before
 // anything is built or written.
+ModelFlags model_flags(const BuildOptions& opt) { return {opt.load, opt.links_file, opt.init, opt.sigma, opt.seed.seed}; }
+
 Spec checked_spec(const BuildOptions& opt) {
-  Spec spec;
-  if (!opt.load.empty()) {
-    if (const std::string flag = given_architecture_flag(opt.table); !flag.empty())
-      throw SpecError("--load takes the architecture from the model file; drop --" + flag);
-    if (!opt.links_file.empty()) throw SpecError("--load takes the links from the model file; drop --links");
-    spec = read_model_spec(opt.load);
-  } else {
-    const std::vector<Spec> specs = specs_from_flags(opt.spec, opt.table);
-    if (specs.size() != 1)
-      throw SpecError("build takes one architecture, the flags describe " + std::to_string(specs.size()) +
-                      "; give single values (':' separates cells)");
-    spec = specs.front();
-  }
+  const Spec spec = one_spec(opt.spec, opt.table, model_flags(opt), "build");
   if (!opt.links_out.empty() && !is_dense(spec.family)) throw SpecError("--links-out applies to the dense families only");
   if (!opt.save.empty()) check_output_file(opt.save, "--save");
   if (!opt.links_out.empty()) check_output_file(opt.links_out, "--links-out");
@@ -105,7 +95,7 @@ nlohmann::json to_json(const LoadedModel& model, const torch::Tensor& input, con
 void run_build(const BuildOptions& opt) {
   const Spec spec_checked = checked_spec(opt);
   set_torch_threads(choose_threads(opt.threads, spec_checked, opt.batch_size));
-  const LoadedModel model = model_from_flags(spec_checked, {opt.load, opt.links_file, opt.init, opt.sigma, opt.seed.seed});
+  const LoadedModel model = model_from_flags(spec_checked, model_flags(opt));
   const Spec& spec = model.spec;
   const InitOptions& init = model.init;
   const std::optional<Links>& links = model.links;

@@ -43,23 +43,13 @@ struct ExportOptions {
   bool json = false;
 };
 
+ModelFlags model_flags(const ExportOptions& opt) { return {opt.load, opt.links_file, opt.init, opt.sigma, opt.seed.seed}; }
+
 Spec checked_spec(const ExportOptions& opt) {
   if (opt.out.empty()) throw SpecError("--out is required: the file to write the TorchScript model to");
   if (opt.mode != "eval" && opt.mode != "train")
     throw SpecError("--mode must be eval or train, got \"" + opt.mode + "\"");
-  Spec spec;
-  if (!opt.load.empty()) {
-    if (const std::string flag = given_architecture_flag(opt.table); !flag.empty())
-      throw SpecError("--load takes the architecture from the model file; drop --" + flag);
-    if (!opt.links_file.empty()) throw SpecError("--load takes the links from the model file; drop --links");
-    spec = read_model_spec(opt.load);
-  } else {
-    const std::vector<Spec> specs = specs_from_flags(opt.spec, opt.table);
-    if (specs.size() != 1)
-      throw SpecError("export takes one architecture, the flags describe " + std::to_string(specs.size()) +
-                      "; give single values (':' separates cells)");
-    spec = specs.front();
-  }
+  const Spec spec = one_spec(opt.spec, opt.table, model_flags(opt), "export");
   check_output_file(opt.out, "--out");
   if (!opt.sample.empty()) check_output_file(opt.sample, "--sample");
   // The model, its copy in TorchScript, and two forward passes of the check batch.
@@ -109,7 +99,7 @@ void write_sample(const std::string& path, const CheckResult& r) {
 void run_export(const ExportOptions& opt) {
   const Spec checked = checked_spec(opt);
   set_torch_threads(choose_threads(opt.threads, checked, opt.batch_size));
-  LoadedModel model = model_from_flags(checked, {opt.load, opt.links_file, opt.init, opt.sigma, opt.seed.seed});
+  LoadedModel model = model_from_flags(checked, model_flags(opt));
   NetworkImpl& network = *model.network;
   network.train(opt.mode == "train");
   save_model(opt.out, model.spec, model.links ? &*model.links : nullptr, model.init, network);

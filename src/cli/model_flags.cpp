@@ -7,6 +7,20 @@
 
 namespace nnmass::cli {
 
+Spec one_spec(const SpecFlags& spec, const OptionTable& table, const ModelFlags& f, const std::string& verb) {
+  if (!f.load.empty()) {
+    if (const std::string flag = given_architecture_flag(table); !flag.empty())
+      throw SpecError("--load takes the architecture from the model file; drop --" + flag);
+    if (!f.links_file.empty()) throw SpecError("--load takes the links from the model file; drop --links");
+    return read_model_spec(f.load);
+  }
+  const std::vector<Spec> specs = specs_from_flags(spec, table);
+  if (specs.size() != 1)
+    throw SpecError(verb + " takes one architecture, the flags describe " + std::to_string(specs.size()) +
+                    "; give single values (':' separates cells)");
+  return specs.front();
+}
+
 LoadedModel model_from_flags(const Spec& spec, const ModelFlags& f) {
   if (!f.load.empty()) return load_model(f.load);
   LoadedModel model;

@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <string>
 
+#include "cli/spec_options.h"
 #include "nnmass/nn/network.h"
+#include "nnmass/options.h"
 
 namespace nnmass::cli {
 
@@ -17,6 +19,10 @@ struct ModelFlags {
   double sigma = 1.0;
   uint64_t seed = 0;
 };
+
+// The one architecture `verb` works on, before anything is built: the model file's header with
+// --load (which then takes no architecture flag and no --links), else the flags' single model.
+Spec one_spec(const SpecFlags& spec, const OptionTable& table, const ModelFlags& flags, const std::string& verb);
 
 LoadedModel model_from_flags(const Spec& spec, const ModelFlags& flags);
 
